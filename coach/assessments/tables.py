@@ -1,0 +1,31 @@
+from piccolo.columns import (
+    JSON,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.table import Table
+
+from coach.accounts.tables import User
+from coach.choices import AssessmentMode
+from coach.participants.tables import Participant
+
+
+class Assessment(Table):
+    """One completed instrument; scores are computed on the server from the answers."""
+
+    participant = ForeignKey(Participant, null=False, on_delete=OnDelete.cascade, index=True)
+    instrument = Varchar(length=40, null=False)
+    instrument_version = Varchar(length=20, null=False)
+    taken_on = Date(null=False)
+    completed_at = Timestamptz(null=False)
+    answers = JSON(null=False)  # {item_id: value}
+    raw_score = Integer(null=False)
+    score = Float(null=False)
+    band = Varchar(length=20, null=False)
+    mode = Varchar(length=12, choices=AssessmentMode, null=False)
+    recorded_by = ForeignKey(User, null=True, on_delete=OnDelete.set_null)

@@ -1,0 +1,109 @@
+"""The `coach` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+
+from coach.settings import SettingsError, load_settings
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from coach.migrate import migrate_forwards
+
+    settings = load_settings()
+    asyncio.run(migrate_forwards(quiet=False))
+    print(f"Database is up to date: {settings.database.describe()}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = load_settings()
+    port = args.port or settings.port
+    uvicorn.run(
+        "coach.asgi:app",
+        host=args.host,
+        port=port,
+        workers=args.workers,
+        proxy_headers=True,
+        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        access_log=False,  # the app logs one line per request itself
+    )
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from coach.demo import run_demo
+
+    return run_demo(args)
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from coach.accounts.services import PasswordRejected, create_user
+    from coach.app import bind_tables
+
+    settings = load_settings()
+    bind_tables(settings)
+    password = os.environ.get("COACH_PASSWORD")
+    if not password:
+        password = getpass.getpass("Password: ")
+        if password != getpass.getpass("Password again: "):
+            print("The passwords differ; nothing was saved.", file=sys.stderr)
+            return 2
+    try:
+        user = asyncio.run(create_user(args.username, password, args.role, actor_label="cli"))
+    except PasswordRejected as exc:
+        print(f"Password refused: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    print(f"Created {user.role} {user.username}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="coach", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    migrate = commands.add_parser("migrate", help="apply pending database migrations")
+    migrate.set_defaults(func=cmd_migrate)
+
+    serve = commands.add_parser("serve", help="serve the web app")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=None, help="default: $PORT or 8000")
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+
+    demo = commands.add_parser("demo", help="fill an empty database with demo data")
+    demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument("--password", default=None, help="password of every demo user")
+    demo.add_argument("--groups", type=int, default=2)
+    demo.add_argument("--participants", type=int, default=14, help="in all, spread over groups")
+    demo.set_defaults(func=cmd_demo)
+
+    user = commands.add_parser("user", help="manage staff users")
+    user_commands = user.add_subparsers(dest="user_command", required=True)
+    user_add = user_commands.add_parser("add", help="create a staff user")
+    user_add.add_argument("--role", required=True, choices=["admin", "coach", "evaluator"])
+    user_add.add_argument("username")
+    user_add.set_defaults(func=cmd_user_add)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except SettingsError as exc:
+        print(f"coach: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""Error responses: a plain page in the user's language, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException
+from litestar.response import Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from coach.i18n import gettext as _
+
+logger = logging.getLogger("coach.errors")
+
+
+def _title(status: int) -> str:
+    titles = {
+        400: _("The request could not be understood."),
+        403: _("You do not have access to this page."),
+        404: _("Page not found."),
+        405: _("That action is not possible here."),
+        413: _("What you sent is too large."),
+        429: _("Too many attempts. Please wait a moment and try again."),
+    }
+    return titles.get(status, _("Something went wrong on our side. Please try again later."))
+
+
+def _wants_json(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return request.url.path.startswith("/api/") or (
+        "application/json" in accept and "text/html" not in accept
+    )
+
+
+def error_response(request: Request, status: int, detail: str | None = None,
+                   headers: dict[str, str] | None = None) -> Response:
+    message = detail or _title(status)
+    if _wants_json(request):
+        return Response({"status_code": status, "detail": message}, status_code=status,
+                        headers=headers)
+    return Template(
+        template_name="errors/error.html",
+        context={"status": status, "title": _title(status), "detail": detail},
+        status_code=status,
+        headers=headers,
+    )
+
+
+def http_exception_handler(request: Request, exc: HTTPException) -> Response:
+    """Render an HTTP error; details are shown only when they were written for users."""
+    detail = exc.detail if getattr(exc, "user_message", False) else None
+    if exc.status_code == 400 and exc.detail and exc.detail != "Bad Request":
+        # Validation messages from Litestar name the field, which helps API users.
+        detail = exc.detail if _wants_json(request) else None
+    return error_response(request, exc.status_code, detail, headers=exc.headers)
+
+
+def internal_error_handler(request: Request, exc: Exception) -> Response:
+    """Log the traceback; show the user a plain page."""
+    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(request, HTTP_500_INTERNAL_SERVER_ERROR)

@@ -1,0 +1,55 @@
+"""One log line per request, and tracebacks of unhandled errors in the log only."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+logger = logging.getLogger("coach.request")
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """Send the app's log lines to stderr once."""
+    root = logging.getLogger("coach")
+    if not root.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        root.addHandler(handler)
+    root.setLevel(level)
+    root.propagate = False
+
+
+def loggable_path(path: str) -> str:
+    """Return the path with any invite token replaced; query strings are never logged."""
+    if path.startswith("/i/"):
+        return "/i/***"
+    return path
+
+
+def request_log_middleware(app: ASGIApp) -> ASGIApp:
+    """Log method, path, status and duration of every HTTP request."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await app(scope, receive, send_wrapper)
+        finally:
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            logger.info(
+                "%s %s %s %.1fms", scope["method"], loggable_path(scope["path"]), status, elapsed_ms
+            )
+
+    return middleware

@@ -1,0 +1,37 @@
+"""The one Piccolo app: every table of every feature, migrations at the top level."""
+
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from coach.accounts.tables import User
+from coach.assessments.tables import Assessment
+from coach.audit.tables import AuditEvent
+from coach.auth.tables import Invite, ThrottleEvent, WebSession
+from coach.groups.tables import CoachingGroup, GroupCoach
+from coach.meetings.tables import Attendance, Meeting
+from coach.participants.tables import Participant, StatusChange
+
+# Ordered so that a table comes after the tables it refers to.
+TABLES = [
+    User,
+    CoachingGroup,
+    GroupCoach,
+    Participant,
+    StatusChange,
+    Meeting,
+    Attendance,
+    Assessment,
+    AuditEvent,
+    WebSession,
+    Invite,
+    ThrottleEvent,
+]
+
+APP_CONFIG = AppConfig(
+    app_name="coach",
+    migrations_folder_path=str(Path(__file__).resolve().parent.parent / "migrations"),
+    table_classes=TABLES,
+    migration_dependencies=[],
+    commands=[],
+)

@@ -1,0 +1,53 @@
+"""Template engine set-up shared by every feature: translations, formatting, url_for."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from babel.dates import format_date
+from babel.numbers import format_decimal
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
+
+from coach import i18n
+from coach.settings import FRONTEND_DIR
+
+
+def _format_date(value: dt.date | None, form: str = "medium") -> str:
+    if value is None:
+        return ""
+    return format_date(value, format=form, locale=i18n.babel_locale(i18n.current_language.get()))
+
+
+def _format_number(value: float | int | None, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    pattern = "#,##0" if digits == 0 else "#,##0." + "0" * digits
+    return format_decimal(value, format=pattern, locale=i18n.babel_locale(i18n.current_language.get()))
+
+
+def make_environment() -> Environment:
+    """Return the Jinja2 environment with translations and formatting filters."""
+    environment = Environment(
+        loader=FileSystemLoader(FRONTEND_DIR / "templates"),
+        autoescape=select_autoescape(["html", "xml"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=i18n.gettext,
+        ngettext=lambda s, p, n: i18n.gettext(s if n == 1 else p),
+        newstyle=True,
+    )
+    environment.filters["date"] = _format_date
+    environment.filters["number"] = _format_number
+    environment.globals["LANGUAGES"] = i18n.LANGUAGES
+    environment.globals["LANGUAGE_NAMES"] = i18n.LANGUAGE_NAMES
+    environment.globals["current_language"] = i18n.current_language.get
+    return environment
+
+
+def template_config() -> TemplateConfig:
+    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(make_environment()))
