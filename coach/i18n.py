@@ -25,17 +25,19 @@ current_language: contextvars.ContextVar[str] = contextvars.ContextVar(
 
 @cache
 def catalogue(language: str) -> dict[str, str]:
-    """Return msgid -> translation for a language; an empty dict for unknown ones."""
-    po_file = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
-    if not po_file.exists():
-        return {}
-    with po_file.open("rb") as handle:
-        po = read_po(handle, locale=language)
-    return {
-        message.id: message.string
-        for message in po
-        if message.id and isinstance(message.id, str) and message.string
-    }
+    """Return msgid -> translation for a language, merged from every .po file of it.
+
+    Each feature keeps its own file (coach/locale/<language>/<feature>.po) so that
+    work on different features never edits the same catalogue.
+    """
+    merged: dict[str, str] = {}
+    for po_file in sorted((LOCALE_DIR / language).glob("*.po")):
+        with po_file.open("rb") as handle:
+            po = read_po(handle, locale=language)
+        for message in po:
+            if message.id and isinstance(message.id, str) and message.string:
+                merged[message.id] = message.string
+    return merged
 
 
 def gettext(message: str, language: str | None = None) -> str:
