@@ -31,8 +31,11 @@ def route_handlers() -> list:
     return [
         healthz,
         create_static_files_router(
-            path="/static", directories=[Path(FRONTEND_DIR / "static")], name="static",
-            opt={"public": True}, include_in_schema=False,
+            path="/static",
+            directories=[Path(FRONTEND_DIR / "static")],
+            name="static",
+            opt={"public": True},
+            include_in_schema=False,
         ),
     ]
 

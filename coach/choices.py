@@ -1,22 +1,22 @@
 """Coded values of the domain, shared by tables, forms, demo data and exports."""
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     admin = "admin"
     coach = "coach"
     evaluator = "evaluator"
 
 
-class Gender(str, Enum):
+class Gender(StrEnum):
     female = "female"
     male = "male"
     other = "other"
     not_told = "not_told"
 
 
-class Education(str, Enum):
+class Education(StrEnum):
     # The funder's four levels (ISCED 0, 1-2, 3-4, 5-8).
     none = "none"
     basic = "basic"
@@ -24,14 +24,14 @@ class Education(str, Enum):
     tertiary = "tertiary"
 
 
-class UnemploymentDuration(str, Enum):
+class UnemploymentDuration(StrEnum):
     under_6_months = "under_6"
     from_6_to_12_months = "6_12"
     from_12_to_24_months = "12_24"
     over_24_months = "over_24"
 
 
-class LabourStatus(str, Enum):
+class LabourStatus(StrEnum):
     unemployed = "unemployed"
     employed_full_time = "employed_full_time"
     employed_part_time = "employed_part_time"
@@ -45,7 +45,7 @@ class LabourStatus(str, Enum):
     unknown = "unknown"
 
 
-class FunderCategory(str, Enum):
+class FunderCategory(StrEnum):
     """The European Social Fund's labour-market categories."""
 
     employed = "employed"  # including self-employed
@@ -72,7 +72,7 @@ FUNDER_CATEGORY = {
 EMPLOYED_STATUSES = frozenset(s for s, c in FUNDER_CATEGORY.items() if c is FunderCategory.employed)
 
 
-class Theme(str, Enum):
+class Theme(StrEnum):
     physical_activity = "physical_activity"
     nutrition = "nutrition"
     sleep = "sleep"
@@ -84,6 +84,6 @@ class Theme(str, Enum):
     other = "other"
 
 
-class AssessmentMode(str, Enum):
+class AssessmentMode(StrEnum):
     invite = "invite"  # on the participant's own device
     together = "together"  # on the coach's phone, handed over

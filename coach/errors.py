@@ -33,12 +33,14 @@ def _wants_json(request: Request) -> bool:
     )
 
 
-def error_response(request: Request, status: int, detail: str | None = None,
-                   headers: dict[str, str] | None = None) -> Response:
+def error_response(
+    request: Request, status: int, detail: str | None = None, headers: dict[str, str] | None = None
+) -> Response:
     message = detail or _title(status)
     if _wants_json(request):
-        return Response({"status_code": status, "detail": message}, status_code=status,
-                        headers=headers)
+        return Response(
+            {"status_code": status, "detail": message}, status_code=status, headers=headers
+        )
     return Template(
         template_name="errors/error.html",
         context={"status": status, "title": _title(status), "detail": detail},

@@ -14,5 +14,7 @@ async def healthz() -> Response[dict[str, str]]:
         await User.raw("SELECT 1")
     except Exception as exc:  # any driver error means "not healthy"
         reason = f"database unavailable: {type(exc).__name__}"
-        return Response({"status": "error", "reason": reason}, status_code=HTTP_503_SERVICE_UNAVAILABLE)
+        return Response(
+            {"status": "error", "reason": reason}, status_code=HTTP_503_SERVICE_UNAVAILABLE
+        )
     return Response({"status": "ok"}, status_code=HTTP_200_OK)

@@ -7,7 +7,7 @@ import datetime as dt
 from babel.dates import format_date
 from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from coach import i18n
@@ -24,7 +24,9 @@ def _format_number(value: float | int | None, digits: int = 1) -> str:
     if value is None:
         return "–"
     pattern = "#,##0" if digits == 0 else "#,##0." + "0" * digits
-    return format_decimal(value, format=pattern, locale=i18n.babel_locale(i18n.current_language.get()))
+    return format_decimal(
+        value, format=pattern, locale=i18n.babel_locale(i18n.current_language.get())
+    )
 
 
 def make_environment() -> Environment:

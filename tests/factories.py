@@ -19,37 +19,65 @@ def _hash(password: str) -> str:
     return hash_password(password)
 
 
-async def make_user(username: str, role: str = "coach", password: str = DEFAULT_PASSWORD,
-                    **fields) -> User:
-    user = User(username=username, display_name=fields.pop("display_name", username),
-                password_hash=_hash(password), role=role, created_at=now(), **fields)
+async def make_user(
+    username: str, role: str = "coach", password: str = DEFAULT_PASSWORD, **fields
+) -> User:
+    user = User(
+        username=username,
+        display_name=fields.pop("display_name", username),
+        password_hash=_hash(password),
+        role=role,
+        created_at=now(),
+        **fields,
+    )
     await user.save()
     return user
 
 
-async def make_group(name: str = "Ryhmä A", coaches: list[User] | None = None,
-                     starts_on: dt.date | None = None, weeks: int = 52, **fields) -> CoachingGroup:
+async def make_group(
+    name: str = "Ryhmä A",
+    coaches: list[User] | None = None,
+    starts_on: dt.date | None = None,
+    weeks: int = 52,
+    **fields,
+) -> CoachingGroup:
     starts_on = starts_on or dt.date.today() - dt.timedelta(weeks=8)
-    group = CoachingGroup(name=name, starts_on=starts_on,
-                          ends_on=starts_on + dt.timedelta(weeks=weeks), created_at=now(), **fields)
+    group = CoachingGroup(
+        name=name,
+        starts_on=starts_on,
+        ends_on=starts_on + dt.timedelta(weeks=weeks),
+        created_at=now(),
+        **fields,
+    )
     await group.save()
     for coach in coaches or []:
         await GroupCoach(group=group.id, coach=coach.id).save()
     return group
 
 
-async def make_participant(group: CoachingGroup, display_name: str = "Anna",
-                           consent: bool = True, **fields) -> Participant:
+async def make_participant(
+    group: CoachingGroup, display_name: str = "Anna", consent: bool = True, **fields
+) -> Participant:
     values = dict(
-        group=group.id, display_name=display_name, birth_year=1980, gender="female",
-        education="basic", status_at_entry="unemployed", unemployed_for="over_24",
-        enrolled_on=group.starts_on, created_at=now(),
+        group=group.id,
+        display_name=display_name,
+        birth_year=1980,
+        gender="female",
+        education="basic",
+        status_at_entry="unemployed",
+        unemployed_for="over_24",
+        enrolled_on=group.starts_on,
+        created_at=now(),
     )
     if consent:
         values.update(consent_given_on=group.starts_on, consent_version="1.0")
     values.update(fields)
     participant = Participant(**values)
     await participant.save()
-    await StatusChange(participant=participant.id, status=values["status_at_entry"],
-                       effective_on=values["enrolled_on"], recorded_at=now()).save()
+    await StatusChange(
+        participant=participant.id,
+        status=values["status_at_entry"],
+        effective_on=values["enrolled_on"],
+        recorded_at=now(),
+    ).save()
     return participant

@@ -29,9 +29,7 @@ def common_passwords() -> frozenset[str]:
 def check_policy(password: str, username: str = "") -> None:
     """Raise PasswordRejected unless the password is long and not a common one."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise PasswordRejected(
-            _("Use at least %(n)s characters.") % {"n": MIN_PASSWORD_LENGTH}
-        )
+        raise PasswordRejected(_("Use at least %(n)s characters.") % {"n": MIN_PASSWORD_LENGTH})
     lowered = password.lower()
     if lowered in common_passwords() or (username and username.lower() in lowered):
         raise PasswordRejected(_("This password is too easy to guess. Choose another."))

@@ -9,7 +9,7 @@ from coach.audit.tables import AuditEvent
 
 
 def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 async def record(
