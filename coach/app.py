@@ -10,11 +10,25 @@ from litestar.openapi import OpenAPIConfig
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.static_files import create_static_files_router
 
-from coach import piccolo_app
+from coach import piccolo_app, pwa
+from coach.assessments.instruments import load_instruments
+from coach.auth import participant_routes as invite_routes
+from coach.auth import routes as auth_routes
+from coach.auth.middleware import AuthenticationMiddleware
+from coach.auth.protection import csrf_config, security_headers_middleware
 from coach.db import make_engine
 from coach.errors import http_exception_handler, internal_error_handler
+from coach.flash import flash_middleware
+from coach.groups import routes as group_routes
 from coach.health import healthz
+from coach.home.routes import home
+from coach.i18n import AccountLanguageMiddleware, choose_language, language_middleware
 from coach.logs import configure_logging, request_log_middleware
+from coach.meetings import routes as meeting_routes
+from coach.participant_portal import routes as portal_routes
+from coach.participants import erasure_routes
+from coach.participants import routes as participant_routes
+from coach.pwa import static_compression
 from coach.settings import FRONTEND_DIR, Settings, load_settings
 from coach.web import template_config
 
@@ -30,12 +44,23 @@ def route_handlers() -> list:
     """Every route of every feature."""
     return [
         healthz,
+        choose_language,
+        *pwa.ROUTES,
+        *auth_routes.ROUTES,
+        *invite_routes.ROUTES,
+        home,
+        *group_routes.ROUTES,
+        *meeting_routes.ROUTES,
+        *participant_routes.ROUTES,
+        *portal_routes.ROUTES,
+        *erasure_routes.ROUTES,
         create_static_files_router(
             path="/static",
             directories=[Path(FRONTEND_DIR / "static")],
             name="static",
             opt={"public": True},
             include_in_schema=False,
+            middleware=[static_compression],
         ),
     ]
 
@@ -44,10 +69,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     configure_logging()
     bind_tables(settings)
+    load_instruments()  # a malformed instrument file stops start-up here
     app = Litestar(
         route_handlers=route_handlers(),
         template_config=template_config(),
         plugins=[HTMXPlugin()],
+        # Keep AccountLanguageMiddleware after the authentication middleware: it reads the user.
+        middleware=[AuthenticationMiddleware(), AccountLanguageMiddleware()],
+        csrf_config=csrf_config(settings),
         exception_handlers={
             HTTPException: http_exception_handler,
             Exception: internal_error_handler,
@@ -58,5 +87,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state={"settings": settings},
     )
     # Wrapped outside Litestar's router so that unmatched paths are logged too.
+    app.asgi_handler = flash_middleware(app.asgi_handler, settings.secret_key, settings.production)
+    app.asgi_handler = language_middleware(app.asgi_handler)
+    app.asgi_handler = security_headers_middleware(app.asgi_handler, settings.production)
     app.asgi_handler = request_log_middleware(app.asgi_handler)
     return app

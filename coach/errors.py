@@ -26,7 +26,8 @@ def _title(status: int) -> str:
     return titles.get(status, _("Something went wrong on our side. Please try again later."))
 
 
-def _wants_json(request: Request) -> bool:
+def wants_json(request: Request) -> bool:
+    """Say whether the client asked for JSON rather than a page."""
     accept = request.headers.get("accept", "")
     return request.url.path.startswith("/api/") or (
         "application/json" in accept and "text/html" not in accept
@@ -37,7 +38,7 @@ def error_response(
     request: Request, status: int, detail: str | None = None, headers: dict[str, str] | None = None
 ) -> Response:
     message = detail or _title(status)
-    if _wants_json(request):
+    if wants_json(request):
         return Response(
             {"status_code": status, "detail": message}, status_code=status, headers=headers
         )
@@ -54,7 +55,7 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response:
     detail = exc.detail if getattr(exc, "user_message", False) else None
     if exc.status_code == 400 and exc.detail and exc.detail != "Bad Request":
         # Validation messages from Litestar name the field, which helps API users.
-        detail = exc.detail if _wants_json(request) else None
+        detail = exc.detail if wants_json(request) else None
     return error_response(request, exc.status_code, detail, headers=exc.headers)
 
 

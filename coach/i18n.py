@@ -12,6 +12,12 @@ from functools import cache
 from pathlib import Path
 
 from babel.messages.pofile import read_po
+from litestar import Request, post
+from litestar.datastructures import Cookie
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+from litestar.response import Redirect
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 LANGUAGES = ("fi", "sv", "en")
 DEFAULT_LANGUAGE = "fi"
@@ -83,3 +89,113 @@ def parse_accept_language(header: str) -> list[str]:
 def babel_locale(language: str) -> str:
     """Return the Babel locale used to format dates and numbers for a language."""
     return {"fi": "fi_FI", "sv": "sv_FI", "en": "en_GB"}.get(language, "fi_FI")
+
+
+# --- The user's choice: a cookie on every device, and the account for staff ---
+
+LANGUAGE_COOKIE = "lang"
+LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return value.decode("latin-1")
+    return ""
+
+
+def cookie_choice(scope: Scope) -> str | None:
+    """Return the language stored in the language cookie, if it names one we have."""
+    for part in _header(scope, b"cookie").split(";"):
+        name, _sep, value = part.strip().partition("=")
+        if name == LANGUAGE_COOKIE and value in LANGUAGES:
+            return value
+    return None
+
+
+def language_middleware(app: ASGIApp) -> ASGIApp:
+    """Set current_language for the request from the cookie, else Accept-Language.
+
+    Wrapped around the whole app (not a route middleware) so that pages for
+    unmatched paths, such as 404, are translated too.
+    """
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        language = pick_language(cookie_choice(scope), _header(scope, b"accept-language"))
+        token = current_language.set(language)
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if any(k == b"content-type" and v.startswith(b"text/html") for k, v in headers):
+                    # The same URL answers in another language for another cookie or browser.
+                    headers.append((b"vary", b"Cookie, Accept-Language"))
+                    message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await app(scope, receive, send_wrapper)
+        finally:
+            current_language.reset(token)
+
+    return middleware
+
+
+class AccountLanguageMiddleware(ASGIMiddleware):
+    """Use a signed-in user's saved language on a device that has made no choice yet.
+
+    Must come after the authentication middleware, which puts the actor in the scope.
+    """
+
+    scopes = (ScopeType.HTTP,)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        actor = scope.get("user")
+        language = getattr(actor, "language", None)
+        if language in LANGUAGES and cookie_choice(scope) is None:
+            current_language.set(language)
+        await next_app(scope, receive, send)
+
+
+def safe_next(target: str | None) -> str:
+    """Return a path on this site to go back to, never another site."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+async def _save_account_language(actor: object, language: str) -> None:
+    """Keep a staff member's choice for their other devices.
+
+    Not in "fill in together" mode: the participant holding the coach's phone chooses
+    for this device only, not for the coach's account.
+    """
+    user_id = getattr(actor, "user_id", None)
+    if user_id is not None and not getattr(actor, "together", False):
+        from coach.accounts.tables import User
+
+        await User.update({User.language: language}).where(User.id == user_id)
+
+
+@post("/language", name="language", opt={"public": True}, include_in_schema=False,
+      status_code=303)
+async def choose_language(request: Request) -> Redirect:
+    """Remember the chosen language and go back to the page it was chosen on."""
+    form = await request.form()
+    language = form.get("language")
+    target = safe_next(form.get("next"))
+    if language not in LANGUAGES:
+        return Redirect(target, status_code=303)
+    await _save_account_language(request.scope.get("user"), language)
+    settings = request.app.state.get("settings")
+    return Redirect(
+        target,
+        status_code=303,
+        cookies=[Cookie(
+            key=LANGUAGE_COOKIE, value=language, max_age=LANGUAGE_COOKIE_SECONDS, path="/",
+            httponly=True, samesite="lax", secure=bool(settings and settings.production),
+        )],
+    )

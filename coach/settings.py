@@ -11,6 +11,7 @@ from urllib.parse import unquote, urlsplit
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FRONTEND_DIR = PROJECT_ROOT / "frontend"
 MIN_SECRET_LENGTH = 32
+ERASURE_MODES = ("delete", "unlink")
 
 
 class SettingsError(Exception):
@@ -120,6 +121,17 @@ def _load_secret(env: str, data_dir: Path) -> str:
     return secret
 
 
+def _env_base_url(port: int) -> str:
+    """Return COACH_BASE_URL without a trailing slash (default: this machine and PORT)."""
+    raw = (_env("COACH_BASE_URL") or f"http://127.0.0.1:{port}").strip().rstrip("/")
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+        raise SettingsError(
+            f"COACH_BASE_URL must look like https://coach.example.fi, not {raw!r}"
+        )
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     env: str
@@ -132,7 +144,12 @@ class Settings:
     invite_valid_days: int = 14
     max_body_bytes: int = 1_000_000
     export_k: int = 5
+    # After consent is withdrawn, an admin's erasure deletes the person's rows ("delete")
+    # or keeps them for statistics without any link to the person ("unlink").
+    erasure_mode: str = "delete"
     default_language: str = "fi"
+    # Where people reach the app; invite links printed by `coach invite` and shown to coaches.
+    base_url: str = "http://127.0.0.1:8000"
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -160,4 +177,6 @@ def load_settings() -> Settings:
         invite_valid_days=_env_int("COACH_INVITE_VALID_DAYS", 14, minimum=1, maximum=90),
         max_body_bytes=_env_int("COACH_MAX_BODY_BYTES", 1_000_000, minimum=10_000),
         export_k=_env_int("COACH_EXPORT_K", 5, minimum=2, maximum=50),
+        erasure_mode=_env_choice("COACH_ERASURE_MODE", "delete", ERASURE_MODES),
+        base_url=_env_base_url(_env_int("PORT", 8000, minimum=1, maximum=65535)),
     )

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar import Request, Response
+from litestar.enums import MediaType
 from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Template
 from litestar.template.config import TemplateConfig
 
 from coach import i18n
+from coach.labels import label
 from coach.settings import FRONTEND_DIR
+from coach.ui import template_globals
 
 
 def _format_date(value: dt.date | None, form: str = "medium") -> str:
@@ -48,8 +54,29 @@ def make_environment() -> Environment:
     environment.globals["LANGUAGES"] = i18n.LANGUAGES
     environment.globals["LANGUAGE_NAMES"] = i18n.LANGUAGE_NAMES
     environment.globals["current_language"] = i18n.current_language.get
+    environment.globals.update(template_globals())
+    environment.globals["label"] = label
     return environment
 
 
 def template_config() -> TemplateConfig:
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(make_environment()))
+
+
+def render_block(environment: Environment, template_name: str, block_name: str,
+                 context: dict[str, Any]) -> str:
+    """Render one named block of a template on its own: the fragment htmx asked for."""
+    template = environment.get_template(template_name)
+    return "".join(template.blocks[block_name](template.new_context(context)))
+
+
+def page(request: Request, template_name: str, context: dict[str, Any], *, block: str,
+         status_code: int = 200) -> Response:
+    """Return the whole page, or only `block` when htmx (not hx-boost) asked for it."""
+    htmx = getattr(request, "htmx", None)
+    full = Template(template_name=template_name, context=context, status_code=status_code)
+    if not htmx or htmx.boosted:
+        return full
+    body = render_block(request.app.template_engine.engine, template_name, block,
+                        full.create_template_context(request))
+    return Response(body, media_type=MediaType.HTML, status_code=status_code)

@@ -45,7 +45,7 @@ class Text:
 
     def get(self, language: str) -> str:
         """Return the label in a language, English when the language is unknown."""
-        return getattr(self, language, None) if language in LANGUAGES else self.en
+        return getattr(self, language) if language in LANGUAGES else self.en
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,7 @@ class Instrument:
     validated: bool
     official: dict[str, bool]  # language -> is this the instrument's official wording
     source: str  # the file name, for messages
+    order: int = 100  # position in a check; lower comes first
 
     def item(self, item_id: str) -> Item:
         for item in self.items:
@@ -192,8 +193,9 @@ class _Reader:
     def _path(self, key: str) -> str:
         return f"{self.where}.{key}" if self.where else key
 
-    def get(self, key: str, kinds: type | tuple[type, ...], required: bool = True,
-            default: Any = None) -> Any:
+    def get(
+        self, key: str, kinds: type | tuple[type, ...], required: bool = True, default: Any = None
+    ) -> Any:
         self.used.add(key)
         if key not in self.table:
             if required:
@@ -203,8 +205,11 @@ class _Reader:
         kinds = kinds if isinstance(kinds, tuple) else (kinds,)
         # TOML booleans are not numbers here, and integers are fine where floats are.
         ok = any(
-            (isinstance(value, bool) if kind is bool
-             else isinstance(value, kind) and not isinstance(value, bool))
+            (
+                isinstance(value, bool)
+                if kind is bool
+                else isinstance(value, kind) and not isinstance(value, bool)
+            )
             for kind in kinds
         )
         if not ok:
@@ -225,8 +230,14 @@ class _Reader:
 
 
 def _type_name(kind: type) -> str:
-    return {str: "text", int: "a whole number", float: "a number", bool: "true or false",
-            dict: "a table", list: "a list"}.get(kind, kind.__name__)
+    return {
+        str: "text",
+        int: "a whole number",
+        float: "a number",
+        bool: "true or false",
+        dict: "a table",
+        list: "a list",
+    }.get(kind, kind.__name__)
 
 
 def _text(value: Any, where: str, fail) -> Text:
@@ -296,8 +307,16 @@ def _item(raw: Any, index: int, response_sets: dict[str, tuple[Option, ...]], fa
     if scored and not required:
         # A missing answer would silently lower the sum.
         fail(f"{where} is scored, so it must be required")
-    return Item(id=item_id, type=kind, text=text, options=options, required=required,
-                scored=scored, min_label=min_label, max_label=max_label)
+    return Item(
+        id=item_id,
+        type=kind,
+        text=text,
+        options=options,
+        required=required,
+        scored=scored,
+        min_label=min_label,
+        max_label=max_label,
+    )
 
 
 def _possible_raw_scores(items: tuple[Item, ...]) -> set[int]:
@@ -327,11 +346,15 @@ def _scoring(raw: Any, items: tuple[Item, ...], fail) -> Scoring:
         fail("scoring needs at least one scored item")
     possible = sorted(raw_score * factor for raw_score in _possible_raw_scores(items))
     if abs(possible[0] - min_score) > EPSILON or abs(possible[-1] - max_score) > EPSILON:
-        fail(f"scoring range {min_score:g}–{max_score:g} does not match the items, "
-             f"which give {possible[0]:g}–{possible[-1]:g}")
+        fail(
+            f"scoring range {min_score:g}–{max_score:g} does not match the items, "
+            f"which give {possible[0]:g}–{possible[-1]:g}"
+        )
     if not 0 < meaningful <= max_score - min_score:
-        fail(f"scoring.meaningful_change {meaningful:g} is outside the score range "
-             f"{min_score:g}–{max_score:g}")
+        fail(
+            f"scoring.meaningful_change {meaningful:g} is outside the score range "
+            f"{min_score:g}–{max_score:g}"
+        )
 
     bands: list[Band] = []
     for index, entry in enumerate(bands_raw):
@@ -344,8 +367,10 @@ def _scoring(raw: Any, items: tuple[Item, ...], fail) -> Scoring:
         if high < low:
             fail(f"band {band_id!r}: max {high:g} is below min {low:g}")
         if low < min_score - EPSILON or high > max_score + EPSILON:
-            fail(f"band {band_id!r} ({low:g}–{high:g}) is outside the score range "
-                 f"{min_score:g}–{max_score:g}")
+            fail(
+                f"band {band_id!r} ({low:g}–{high:g}) is outside the score range "
+                f"{min_score:g}–{max_score:g}"
+            )
         bands.append(Band(id=band_id, min=low, max=high, label=label))
     if not bands:
         fail("scoring.bands must list at least one band")
@@ -358,9 +383,15 @@ def _scoring(raw: Any, items: tuple[Item, ...], fail) -> Scoring:
     for score in possible:
         if not any(band.contains(score) for band in ordered):
             fail(f"no band covers the score {score:g} (a gap between bands)")
-    return Scoring(method=method, factor=factor, min_score=min_score, max_score=max_score,
-                   meaningful_change=meaningful, higher_is_better=higher_is_better,
-                   bands=tuple(ordered))
+    return Scoring(
+        method=method,
+        factor=factor,
+        min_score=min_score,
+        max_score=max_score,
+        meaningful_change=meaningful,
+        higher_is_better=higher_is_better,
+        bands=tuple(ordered),
+    )
 
 
 def parse_instrument(data: dict[str, Any], source: str) -> Instrument:
@@ -380,6 +411,7 @@ def parse_instrument(data: dict[str, Any], source: str) -> Instrument:
     licence = reader.get("licence", str)
     validated = reader.get("validated", bool)
     official_raw = reader.get("official_translation", dict)
+    order = reader.get("order", int, required=False, default=100)
     sets_raw = reader.get("response_sets", dict, required=False, default={})
     items_raw = reader.get("items", list)
     scoring_raw = reader.get("scoring", dict)
@@ -404,10 +436,20 @@ def parse_instrument(data: dict[str, Any], source: str) -> Instrument:
             fail(f"duplicate item id {item.id!r}")
         seen.add(item.id)
     scoring = _scoring(scoring_raw, items, fail)
-    return Instrument(id=instrument_id, version=version.strip(), name=name, intro=intro,
-                      items=items, scoring=scoring, provenance=provenance.strip(),
-                      licence=licence.strip(), validated=validated, official=official,
-                      source=source)
+    return Instrument(
+        id=instrument_id,
+        version=version.strip(),
+        name=name,
+        intro=intro,
+        items=items,
+        scoring=scoring,
+        provenance=provenance.strip(),
+        licence=licence.strip(),
+        validated=validated,
+        official=official,
+        source=source,
+        order=order,
+    )
 
 
 def load_file(path: Path) -> Instrument:
@@ -445,8 +487,8 @@ def load_instruments() -> None:
 
 
 def all_instruments() -> list[Instrument]:
-    """Return every instrument, in file-name order."""
-    return list(_registry().values())
+    """Return every instrument in the order a check asks them."""
+    return sorted(_registry().values(), key=lambda instrument: (instrument.order, instrument.id))
 
 
 def get_instrument(instrument_id: str) -> Instrument:

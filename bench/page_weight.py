@@ -1,0 +1,133 @@
+"""Measure the bytes a phone downloads on a first visit to "Log a meeting".
+
+    python bench/page_weight.py                 # the "Log a meeting" page, 14 participants
+    python bench/page_weight.py --participants 30 --budget 40
+
+A coach of a group is signed in on an empty cache, then the page is fetched with
+`Accept-Encoding: gzip` together with everything the browser loads for it on a first
+visit: stylesheets, scripts, the icon, the web app manifest and the service worker
+script. Each response is counted as sent (compressed when the server compresses it),
+headers included. The run uses a temporary SQLite database that is removed afterwards.
+Exits 1 when the total is over the budget (KB = 1,000 bytes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import os
+import shutil
+import sys
+import tempfile
+from html.parser import HTMLParser
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+class Resources(HTMLParser):
+    """Collect the URLs a browser fetches while loading a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "script" and attributes.get("src"):
+            self.urls.append(("script", attributes["src"]))
+        elif tag == "img" and attributes.get("src"):
+            self.urls.append(("image", attributes["src"]))
+        elif tag == "link" and attributes.get("href"):
+            rel = (attributes.get("rel") or "").lower()
+            # apple-touch-icon is fetched only when adding to an iPhone's home screen.
+            if rel in ("stylesheet", "icon", "manifest"):
+                self.urls.append((rel, attributes["href"]))
+
+
+def wire_size(response) -> tuple[int, int]:
+    """Return (body bytes as sent, header bytes) of an httpx response."""
+    body = response.num_bytes_downloaded
+    headers = len(f"HTTP/1.1 {response.status_code} {response.reason_phrase}\r\n") + sum(
+        len(key) + len(value) + 4 for key, value in response.headers.raw) + 2
+    return body, headers
+
+
+async def measure(participants: int) -> list[tuple[str, str, int, int, int]]:
+    """Return (kind, url, body bytes sent, header bytes, body bytes uncompressed) per fetch."""
+    from litestar.testing import AsyncTestClient
+
+    from coach.app import bind_tables, create_app
+    from coach.migrate import migrate_forwards
+    from coach.settings import load_settings
+    from tests.auth_helpers import login_as
+    from tests.factories import make_group, make_participant, make_user
+
+    settings = load_settings()
+    bind_tables(settings)
+    await migrate_forwards()
+    coach = await make_user("bench-coach", "coach")
+    group = await make_group("Ryhmä A", coaches=[coach])
+    names = ["Anna", "Mikko", "Sari", "Jussi", "Leena", "Pekka", "Tiina", "Antti", "Maija",
+             "Ville", "Kirsi", "Timo", "Hanna", "Jari"]
+    for number in range(participants):
+        await make_participant(group, display_name=f"{names[number % len(names)]} {number + 1}")
+
+    app = create_app(settings)
+    headers = {"accept-encoding": "gzip", "accept-language": "fi"}
+    async with AsyncTestClient(app=app) as client:
+        await login_as(client, coach)
+        page_url = app.route_reverse("meeting_new", group_id=group.id)
+        page = await client.get(page_url, headers=headers)
+        if page.status_code != 200:
+            raise SystemExit(f"GET {page_url} answered {page.status_code}")
+        rows = [("page", page_url, *wire_size(page), len(page.content))]
+        parser = Resources()
+        parser.feed(page.text)
+        wanted = [*parser.urls, ("service worker", "/sw.js")]  # app.js registers it on load
+        seen = set()
+        for kind, url in wanted:
+            if url in seen:
+                continue
+            seen.add(url)
+            response = await client.get(url, headers=headers)
+            if response.status_code != 200:
+                raise SystemExit(f"GET {url} answered {response.status_code}")
+            rows.append((kind, url, *wire_size(response), len(response.content)))
+        rows.append(("(page gzipped)", "not served so: BREACH", len(gzip.compress(page.content)),
+                     0, len(page.content)))
+    return rows
+
+
+def report(rows: list[tuple[str, str, int, int, int]], budget_kb: float) -> int:
+    counted = [row for row in rows if not row[0].startswith("(")]
+    print(f"{'what':<16} {'sent':>8} {'headers':>8} {'raw':>8}  url")
+    for kind, url, body, head, raw in rows:
+        print(f"{kind:<16} {body:>8,} {head:>8,} {raw:>8,}  {url.split('?')[0]}")
+    body_total = sum(row[2] for row in counted)
+    total = body_total + sum(row[3] for row in counted)
+    print(f"\nfirst visit: {total / 1000:.1f} KB sent ({body_total / 1000:.1f} KB bodies "
+          f"+ {(total - body_total) / 1000:.1f} KB headers); budget {budget_kb:g} KB")
+    return 0 if total <= budget_kb * 1000 else 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--participants", type=int, default=14)
+    parser.add_argument("--budget", type=float, default=40.0, help="kilobytes (default 40)")
+    args = parser.parse_args()
+    data_dir = tempfile.mkdtemp(prefix="coach-bench-")
+    os.environ.update(COACH_DATA_DIR=data_dir, COACH_ENV="development")
+    for name in ("DATABASE_URL", "COACH_SECRET_KEY"):  # a fresh SQLite file, a key made for it
+        os.environ.pop(name, None)
+    try:
+        rows = asyncio.run(measure(args.participants))
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return report(rows, args.budget)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""Measurement points of a group, and whether each participant's check is due or late.
+
+Points: a baseline at the start (or at enrolment), one every N weeks, one at the end
+(or when the person leaves) and a follow-up six months after that. A check may be
+done at any time; one counts for a point when it falls inside the point's window.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+OPENS_DAYS_BEFORE = 7  # a check a few days early still counts
+LATE_AFTER_DAYS = 7  # "due" for a week after the date, then "late"
+WINDOW_DAYS_AFTER = 28  # after this the point is missed
+FOLLOW_UP_MONTHS = 6
+
+BASELINE, INTERIM, END, FOLLOW_UP = "baseline", "interim", "end", "follow_up"
+UPCOMING, DUE, LATE, DONE, MISSED = "upcoming", "due", "late", "done", "missed"
+
+
+@dataclass(frozen=True)
+class MeasurementPoint:
+    kind: str  # baseline, interim, end or follow_up
+    due_on: dt.date
+    opens_on: dt.date
+    closes_on: dt.date  # the first day that no longer counts
+    number: int = 0  # 1, 2, ... for interim points
+
+    def contains(self, day: dt.date) -> bool:
+        return self.opens_on <= day < self.closes_on
+
+
+@dataclass(frozen=True)
+class PointStatus:
+    point: MeasurementPoint
+    status: str  # upcoming, due, late, done or missed
+    done_instruments: frozenset[str]
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """Return the same day some months later, or the month's last day if it has fewer."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _with_windows(dated: list[tuple[str, int, dt.date]]) -> list[MeasurementPoint]:
+    points = []
+    for index, (kind, number, due_on) in enumerate(dated):
+        opens_on = due_on - dt.timedelta(days=OPENS_DAYS_BEFORE)
+        closes_on = due_on + dt.timedelta(days=WINDOW_DAYS_AFTER + 1)
+        if index + 1 < len(dated):
+            # Windows never overlap: the next point's window ends this one.
+            next_opens = dated[index + 1][2] - dt.timedelta(days=OPENS_DAYS_BEFORE)
+            closes_on = min(closes_on, max(next_opens, due_on + dt.timedelta(days=1)))
+        points.append(MeasurementPoint(kind, due_on, opens_on, closes_on, number))
+    return points
+
+
+def measurement_points(
+    starts_on: dt.date,
+    ends_on: dt.date,
+    interval_weeks: int,
+    enrolled_on: dt.date | None = None,
+    exited_on: dt.date | None = None,
+) -> list[MeasurementPoint]:
+    """Return the points of a group, or of one person who joined late or left early."""
+    baseline = max(starts_on, enrolled_on) if enrolled_on else starts_on
+    end = min(ends_on, exited_on) if exited_on else ends_on
+    end = max(end, baseline)
+    dated: list[tuple[str, int, dt.date]] = [(BASELINE, 0, baseline)]
+    if interval_weeks > 0:
+        step = dt.timedelta(weeks=interval_weeks)
+        # Skip interim points within half an interval of the baseline or the end,
+        # so that nobody is asked twice in quick succession.
+        half = step / 2
+        due_on, number = starts_on + step, 1
+        while due_on <= end - half:
+            if due_on >= baseline + half:
+                dated.append((INTERIM, number, due_on))
+            due_on, number = due_on + step, number + 1
+    if end > baseline:
+        dated.append((END, 0, end))
+    dated.append((FOLLOW_UP, 0, add_months(end, FOLLOW_UP_MONTHS)))
+    return _with_windows(dated)
+
+
+def point_statuses(
+    points: list[MeasurementPoint],
+    taken: Iterable[tuple[str, dt.date]],
+    instrument_ids: Iterable[str],
+    today: dt.date,
+) -> list[PointStatus]:
+    """Return each point's status given the (instrument, date) of every check taken."""
+    wanted = frozenset(instrument_ids)
+    taken = list(taken)
+    statuses = []
+    for point in points:
+        done = frozenset(name for name, day in taken if point.contains(day)) & wanted
+        if done == wanted:
+            status = DONE
+        elif today < point.opens_on:
+            status = UPCOMING
+        elif today <= point.due_on + dt.timedelta(days=LATE_AFTER_DAYS):
+            status = DUE
+        elif today < point.closes_on:
+            status = LATE
+        else:
+            status = MISSED
+        statuses.append(PointStatus(point, status, done))
+    return statuses
+
+
+def current_point(statuses: list[PointStatus]) -> PointStatus | None:
+    """Return the point that needs a check now (due or late), else the next upcoming one."""
+    for entry in statuses:
+        if entry.status in (DUE, LATE):
+            return entry
+    for entry in statuses:
+        if entry.status == UPCOMING:
+            return entry
+    return None

@@ -1,0 +1,54 @@
+"""Scoped lookups: every query returns only what the actor may see; anything else is 404."""
+
+from __future__ import annotations
+
+from litestar.exceptions import NotFoundException
+
+from coach.auth.actor import Actor
+from coach.groups.tables import CoachingGroup, GroupCoach
+from coach.participants.tables import Participant
+
+
+async def visible_group_ids(actor: Actor) -> list[int]:
+    """Return the ids of the groups the actor may see: admin all, a coach their own."""
+    if actor.role == "admin":
+        rows = await CoachingGroup.select(CoachingGroup.id)
+        return [row["id"] for row in rows]
+    if actor.role == "coach" and actor.user_id is not None:
+        rows = await GroupCoach.select(GroupCoach.group).where(
+            GroupCoach.coach == actor.user_id
+        )
+        return sorted({row["group"] for row in rows})
+    return []
+
+
+async def can_see_group(actor: Actor, group_id: int) -> bool:
+    if actor.role == "admin":
+        return await CoachingGroup.exists().where(CoachingGroup.id == group_id)
+    if actor.role == "coach" and actor.user_id is not None:
+        return await GroupCoach.exists().where(
+            (GroupCoach.coach == actor.user_id) & (GroupCoach.group == group_id)
+        )
+    return False
+
+
+async def get_group_for(actor: Actor, group_id: int) -> CoachingGroup:
+    """Return the group if the actor may see it."""
+    if await can_see_group(actor, group_id):
+        group = await CoachingGroup.objects().where(CoachingGroup.id == group_id).first()
+        if group is not None:
+            return group
+    raise NotFoundException()
+
+
+async def get_participant_for(actor: Actor, participant_id: int) -> Participant:
+    """Return the participant if the actor may see them: themselves, their coach, an admin."""
+    participant = await Participant.objects().where(Participant.id == participant_id).first()
+    if participant is None:
+        raise NotFoundException()
+    if actor.role == "participant":
+        if actor.participant_id == participant.id:
+            return participant
+    elif actor.role in ("admin", "coach") and await can_see_group(actor, participant.group):
+        return participant
+    raise NotFoundException()

@@ -1,0 +1,141 @@
+"""Authentication on every request: deny by default unless a route is opt={"public": True}."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Litestar, Request, Response
+from litestar.enums import ScopeType
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.middleware import ASGIMiddleware
+from litestar.response import Redirect
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from coach.accounts.tables import User
+from coach.auth.actor import PARTICIPANT, Actor
+from coach.auth.sessions import SESSION_COOKIE, end_session_by_id, find_session
+from coach.errors import wants_json
+from coach.groups.tables import GroupCoach
+from coach.participants.tables import Participant
+from coach.settings import Settings
+
+LOGIN_PATH = "/login"
+PASSWORD_PATH = "/password"  # noqa: S105 (a URL, not a secret)
+
+
+async def _participant_in_open_group(participant_id: int) -> bool:
+    """Say whether a participant may still be signed in: not erased, group not closed."""
+    row = await Participant.select(
+        Participant.erased_at, Participant.group.closed_at
+    ).where(Participant.id == participant_id).first()
+    return row is not None and row["erased_at"] is None and row["group.closed_at"] is None
+
+
+async def _coaches(user_id: int, participant_id: int) -> bool:
+    group = await Participant.select(Participant.group).where(
+        Participant.id == participant_id
+    ).first()
+    if group is None:
+        return False
+    return await GroupCoach.exists().where(
+        (GroupCoach.coach == user_id) & (GroupCoach.group == group["group"])
+    )
+
+
+async def actor_for_session(session: dict[str, Any]) -> Actor | None:
+    """Return the actor of a live session row, or None if it may no longer be used."""
+    if session["user"] is not None:
+        user = await User.select(
+            User.username, User.display_name, User.role, User.is_active, User.language,
+            User.must_change_password,
+        ).where(User.id == session["user"]).first()
+        if user is None or not user["is_active"]:
+            return None
+        together = session["data"].get("together")
+        if together is not None:
+            if not await _participant_in_open_group(together):
+                return None
+            if user["role"] != "admin" and not await _coaches(session["user"], together):
+                return None
+            return Actor(
+                role=PARTICIPANT, user_id=session["user"], participant_id=together,
+                username=user["username"], label="", language=user["language"],
+                session_id=session["id"], together=True,
+            )
+        return Actor(
+            role=user["role"], user_id=session["user"], participant_id=None,
+            username=user["username"], label=user["display_name"] or user["username"],
+            language=user["language"], session_id=session["id"],
+            must_change_password=user["must_change_password"],
+        )
+    if session["participant"] is not None:
+        participant_id = session["participant"]
+        if not await _participant_in_open_group(participant_id):
+            return None
+        name = await Participant.select(Participant.display_name).where(
+            Participant.id == participant_id
+        ).first()
+        return Actor(
+            role=PARTICIPANT, user_id=None, participant_id=participant_id,
+            username=f"participant:{participant_id}", label=name["display_name"] if name else "",
+            language="", session_id=session["id"],
+        )
+    return None
+
+
+async def load_actor(settings: Settings, raw: str | None) -> Actor | None:
+    """Return the actor of a session cookie value; end sessions that may not be used."""
+    if not raw:
+        return None
+    session = await find_session(settings, raw)
+    if session is None:
+        return None
+    actor = await actor_for_session(session)
+    if actor is None:
+        await end_session_by_id(session["id"])
+    return actor
+
+
+def login_redirect(request: Request) -> Response:
+    """Send a browser to the login page, and back here afterwards."""
+    target = request.url.path
+    if request.url.query and request.method == "GET":
+        target += "?" + request.url.query
+    location = f"{LOGIN_PATH}?next={quote(target)}" if target != "/" else LOGIN_PATH
+    if request.headers.get("hx-request"):
+        # An XMLHttpRequest follows a redirect silently; htmx acts on this header instead.
+        return Response(b"", status_code=401, headers={"HX-Redirect": location})
+    return Redirect(location, status_code=303)
+
+
+class AuthenticationMiddleware(ASGIMiddleware):
+    """Put the actor in scope["user"]; refuse anonymous requests to non-public routes."""
+
+    scopes = (ScopeType.HTTP,)
+    exclude_path_pattern = ("^/static/",)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        app = Litestar.from_scope(scope)
+        settings: Settings = app.state["settings"]
+        request: Request = Request(scope, receive)
+        actor = await load_actor(settings, request.cookies.get(SESSION_COOKIE))
+        scope["user"] = actor
+        scope["auth"] = actor.session_id if actor else None
+        opt = scope["route_handler"].opt
+        public = bool(opt.get("public"))
+        response: Response | None = None
+        if actor is None and not public:
+            if wants_json(request):
+                raise NotAuthorizedException()
+            response = login_redirect(request)
+        elif actor is not None and actor.must_change_password and not (
+            public or opt.get("password_change")
+        ):
+            if wants_json(request):
+                raise PermissionDeniedException()
+            response = Redirect(PASSWORD_PATH, status_code=303)
+        if response is not None:
+            await response.to_asgi_response(app=app, request=request)(scope, receive, send)
+            return
+        await next_app(scope, receive, send)

@@ -1,0 +1,199 @@
+"""Participants signing in: invite links, and "fill in together" on a coach's phone."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from litestar import Request, get, post
+from litestar.params import FromPath
+from litestar.response import Redirect, Response, Template
+
+from coach.accounts.tables import User
+from coach.auth import throttle
+from coach.auth.access import get_participant_for
+from coach.auth.actor import Actor
+from coach.auth.audit import audit, client_ip
+from coach.auth.guards import require_roles, require_together
+from coach.auth.invites import (
+    InviteRefused,
+    count_open_invites,
+    create_invite,
+    find_usable,
+    invite_url,
+    qr_svg,
+    revoke_invites,
+    use_invite,
+)
+from coach.auth.sessions import (
+    SESSION_COOKIE,
+    clear_session_cookie,
+    create_session,
+    end_session,
+    end_session_by_id,
+    rotate_session,
+    session_cookie,
+    set_session_data,
+)
+from coach.auth.signin import check_password
+from coach.errors import error_response
+from coach.flash import flash
+from coach.i18n import gettext as _
+from coach.settings import Settings
+from coach.ui import url
+
+coach_or_admin = require_roles("coach", "admin")
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state["settings"]
+
+
+def participant_home(request: Request) -> str:
+    return url(request, "participant.home") or url(request, "participant_home") or "/"
+
+
+def _invalid_link(request: Request) -> Response:
+    return error_response(request, 404, _(
+        "This link has already been used or is no longer valid. Ask your coach for a new one."
+    ))
+
+
+def _throttled(request: Request, wait: int) -> Response:
+    return error_response(request, 429, headers={"Retry-After": str(wait)})
+
+
+# --- Invites -------------------------------------------------------------------------------
+
+@post("/participants/{participant_id:int}/invite", name="participant.invite",
+      guards=[coach_or_admin], include_in_schema=False)
+async def invite_create(request: Request, participant_id: FromPath[int]) -> Response:
+    """Make a new personal link for a participant and show it once, with its QR code."""
+    actor: Actor = request.user
+    participant = await get_participant_for(actor, participant_id)
+    settings = _settings(request)
+    try:
+        token = await create_invite(participant.id, actor.user_id, settings.invite_valid_days)
+    except InviteRefused as exc:
+        return error_response(request, 409, str(exc))
+    await audit(request, "invite.create", "participant", participant.id)
+    link = invite_url(settings.base_url, token)
+    expires_on = dt.date.today() + dt.timedelta(days=settings.invite_valid_days)
+    return Template("auth/invite.html", context={
+        "participant": participant, "link": link, "qr": qr_svg(link), "expires_on": expires_on,
+        "open_invites": await count_open_invites(participant.id),
+        "back": url(request, "participant", participant_id=participant.id),
+    })
+
+
+@post("/participants/{participant_id:int}/invite/revoke", name="participant.invite.revoke",
+      guards=[coach_or_admin], include_in_schema=False, status_code=303)
+async def invite_revoke(request: Request, participant_id: FromPath[int]) -> Redirect:
+    """Cancel a participant's open links and sign them out on every device."""
+    participant = await get_participant_for(request.user, participant_id)
+    await revoke_invites(participant.id)
+    await audit(request, "invite.revoke", "participant", participant.id)
+    flash(request, _("The participant's links were cancelled and they were signed out."),
+          "success")
+    return Redirect(url(request, "participant", participant_id=participant.id) or "/",
+                    status_code=303)
+
+
+@get("/i/{token:str}", name="invite.open", opt={"public": True}, include_in_schema=False)
+async def invite_open(request: Request, token: FromPath[str]) -> Response:
+    """Show the welcome page of an invite; the link is used only when the button is pressed.
+
+    Message apps open links to preview them; a GET that used the link would spend it
+    before the participant ever saw it.
+    """
+    ip = client_ip(request)
+    limits = throttle.invite_limits(ip)
+    wait = await throttle.retry_after(limits)
+    if wait:
+        await audit(request, "invite.throttled", detail={"retry_after": wait})
+        return _throttled(request, wait)
+    if await find_usable(token) is None:
+        await throttle.record_failure(limits)
+        await audit(request, "invite.failure")
+        return _invalid_link(request)
+    return Template("auth/invite_open.html", context={"token": token})
+
+
+@post("/i/{token:str}", name="invite.use", opt={"public": True}, include_in_schema=False)
+async def invite_use(request: Request, token: FromPath[str]) -> Response:
+    """Use the invite: sign the participant in on this device, once."""
+    ip = client_ip(request)
+    limits = throttle.invite_limits(ip)
+    wait = await throttle.retry_after(limits)
+    if wait:
+        await audit(request, "invite.throttled", detail={"retry_after": wait})
+        return _throttled(request, wait)
+    participant_id = await use_invite(token)
+    if participant_id is None:
+        await throttle.record_failure(limits)
+        await audit(request, "invite.failure")
+        return _invalid_link(request)
+    old = request.cookies.get(SESSION_COOKIE)
+    if old:
+        await end_session(old)
+    settings = _settings(request)
+    raw, _session_id = await create_session(settings, participant_id=participant_id)
+    await audit(request, "invite.use", "participant", participant_id)
+    return Redirect(participant_home(request), status_code=303,
+                    cookies=[session_cookie(settings, raw)])
+
+
+# --- Fill in together ----------------------------------------------------------------------
+
+@post("/participants/{participant_id:int}/together", name="participant.together",
+      guards=[coach_or_admin], include_in_schema=False, status_code=303)
+async def together_start(request: Request, participant_id: FromPath[int]) -> Redirect:
+    """Hand the phone over: this session acts as the participant until the coach takes it back."""
+    actor: Actor = request.user
+    participant = await get_participant_for(actor, participant_id)
+    await set_session_data(actor.session_id, {"together": participant.id})
+    raw = await rotate_session(_settings(request), actor.session_id)
+    await audit(request, "together.start", "participant", participant.id)
+    return Redirect(participant_home(request), status_code=303,
+                    cookies=[session_cookie(_settings(request), raw)])
+
+
+@get("/together/end", name="together.end", guards=[require_together], include_in_schema=False)
+async def together_end_page(request: Request) -> Template:
+    """Ask the coach for their password before showing anything of theirs again."""
+    return Template("auth/together_end.html", context={"error": None})
+
+
+@post("/together/end", name="together.end.submit", guards=[require_together],
+      include_in_schema=False)
+async def together_end(request: Request) -> Response:
+    """Give the phone back to the coach, who proves it is them with their password.
+
+    Wrong guesses count against the coach's username; when they run out, the whole
+    session ends and the coach signs in again.
+    """
+    actor: Actor = request.user
+    settings = _settings(request)
+    form = await request.form()
+    user = await User.objects().where(User.id == actor.user_id).first()
+    limits = throttle.login_limits(actor.username, client_ip(request))
+    if await check_password(user, str(form.get("password") or "")):
+        await throttle.clear(limits[:1])
+        await set_session_data(actor.session_id, {})
+        raw = await rotate_session(settings, actor.session_id)
+        await audit(request, "together.end", "participant", actor.participant_id)
+        back = url(request, "participant", participant_id=actor.participant_id)
+        return Redirect(back or url(request, "home") or "/", status_code=303,
+                        cookies=[session_cookie(settings, raw)])
+    await throttle.record_failure(limits)
+    await audit(request, "together.failure", "participant", actor.participant_id)
+    if await throttle.retry_after(limits):
+        await end_session_by_id(actor.session_id)
+        await audit(request, "together.throttled", "participant", actor.participant_id)
+        return Redirect("/login", status_code=303, cookies=[clear_session_cookie(settings)])
+    return Template("auth/together_end.html", status_code=422, context={
+        "error": _("The password is not correct."),
+    })
+
+
+ROUTES = [invite_create, invite_revoke, invite_open, invite_use, together_start,
+          together_end_page, together_end]

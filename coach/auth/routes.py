@@ -1,0 +1,118 @@
+"""Signing in and out, and changing one's own password."""
+
+from __future__ import annotations
+
+from litestar import Request, get, post
+from litestar.response import Redirect, Response, Template
+
+from coach.accounts.services import change_password
+from coach.accounts.tables import User
+from coach.auth.actor import Actor
+from coach.auth.audit import audit, client_ip
+from coach.auth.guards import staff_only
+from coach.auth.sessions import (
+    SESSION_COOKIE,
+    clear_session_cookie,
+    create_session,
+    end_session,
+    end_user_sessions,
+    session_cookie,
+)
+from coach.auth.signin import sign_in
+from coach.flash import flash
+from coach.forms import text
+from coach.i18n import gettext as _
+from coach.i18n import safe_next
+from coach.settings import Settings
+from coach.ui import url
+
+
+def home_path(request: Request) -> str:
+    return url(request, "home") or "/"
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state["settings"]
+
+
+@get("/login", name="login", opt={"public": True}, include_in_schema=False)
+async def login_page(request: Request) -> Template:
+    """Show the sign-in form."""
+    return Template("auth/login.html", context={
+        "next": safe_next(request.query_params.get("next")), "username": "", "error": None,
+    })
+
+
+@post("/login", name="login.submit", opt={"public": True}, include_in_schema=False)
+async def login_submit(request: Request) -> Response:
+    """Sign a staff member in, starting a new session with a new id."""
+    form = await request.form()
+    username, target = text(form, "username"), safe_next(text(form, "next"))
+    result = await sign_in(username, str(form.get("password") or ""), client_ip(request))
+    if result.user is None:
+        if result.retry_after:
+            error = _("Too many attempts. Please wait a moment and try again.")
+            status, headers = 429, {"Retry-After": str(result.retry_after)}
+        else:
+            error = _("The username or password is not correct.")
+            status, headers = 422, None
+        return Template("auth/login.html", status_code=status, headers=headers, context={
+            "next": target, "username": username, "error": error,
+        })
+    settings = _settings(request)
+    old = request.cookies.get(SESSION_COOKIE)
+    if old:
+        await end_session(old)  # never carry an earlier session over a sign-in
+    raw, _session_id = await create_session(settings, user_id=result.user.id)
+    destination = "/password" if result.user.must_change_password else (
+        target if target != "/" else home_path(request))
+    return Redirect(destination, status_code=303, cookies=[session_cookie(settings, raw)])
+
+
+@post("/logout", name="logout", opt={"public": True}, include_in_schema=False)
+async def logout(request: Request) -> Redirect:
+    """End this session at once and go to the sign-in page."""
+    actor = request.scope.get("user")
+    raw = request.cookies.get(SESSION_COOKIE)
+    if raw:
+        await end_session(raw)
+    if isinstance(actor, Actor):
+        await audit(request, "logout", "user" if actor.user_id else "participant",
+                    actor.user_id or actor.participant_id)
+    return Redirect("/login", status_code=303, cookies=[clear_session_cookie(_settings(request))])
+
+
+@get("/password", name="password", guards=[staff_only], opt={"password_change": True},
+     include_in_schema=False)
+async def password_page(request: Request) -> Template:
+    """Show the form for changing one's own password."""
+    actor: Actor = request.user
+    return Template("auth/password.html", context={
+        "errors": {}, "forced": actor.must_change_password,
+    })
+
+
+@post("/password", name="password.submit", guards=[staff_only], opt={"password_change": True},
+      include_in_schema=False)
+async def password_submit(request: Request) -> Response:
+    """Change one's own password; other sessions of the user end, this one gets a new id."""
+    actor: Actor = request.user
+    form = await request.form()
+    user = await User.objects().where(User.id == actor.user_id).first()
+    errors = await change_password(
+        user, str(form.get("current_password") or ""), str(form.get("new_password") or ""),
+        str(form.get("new_password_again") or ""),
+    )
+    if errors:
+        return Template("auth/password.html", status_code=422, context={
+            "errors": errors, "forced": actor.must_change_password,
+        })
+    await end_user_sessions(actor.user_id)
+    settings = _settings(request)
+    raw, _session_id = await create_session(settings, user_id=actor.user_id)
+    await audit(request, "password.change", "user", actor.user_id)
+    flash(request, _("Your password has been changed."), "success")
+    return Redirect(home_path(request), status_code=303, cookies=[session_cookie(settings, raw)])
+
+
+ROUTES = [login_page, login_submit, logout, password_page, password_submit]

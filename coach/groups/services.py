@@ -1,0 +1,150 @@
+"""What a coach sees of a group: its people, meetings, attendance, jobs and latest scores."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from coach.assessments.tables import Assessment
+from coach.choices import EMPLOYED_STATUSES
+from coach.forms import local_date
+from coach.groups.tables import CoachingGroup
+from coach.meetings.services import recent_meetings
+from coach.meetings.tables import Attendance, Meeting
+from coach.participants.services import current_status
+from coach.participants.tables import Participant, StatusChange
+
+WELLBEING = "who5"
+WORK_ABILITY = "was"
+QUIET_DAYS = 30  # a participant with no news for this long is worth asking about
+
+
+async def participants_of(group_ids: list[int]) -> list[dict[str, Any]]:
+    """Return the (not erased) participants of groups, by name."""
+    if not group_ids:
+        return []
+    return await (Participant.select(Participant.id, Participant.group, Participant.display_name,
+                                     Participant.enrolled_on, Participant.exited_on,
+                                     Participant.status_at_entry, Participant.created_at)
+                  .where(Participant.group.is_in(group_ids))
+                  .where(Participant.erased_at.is_null())
+                  .order_by(Participant.display_name).order_by(Participant.id))
+
+
+async def histories(participant_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Return each participant's status history, oldest first."""
+    result: dict[int, list[dict[str, Any]]] = {pid: [] for pid in participant_ids}
+    if not participant_ids:
+        return result
+    rows = await (StatusChange.select(StatusChange.participant, StatusChange.status,
+                                      StatusChange.effective_on, StatusChange.recorded_at)
+                  .where(StatusChange.participant.is_in(participant_ids))
+                  .order_by(StatusChange.effective_on).order_by(StatusChange.id))
+    for row in rows:
+        result[row["participant"]].append(row)
+    return result
+
+
+async def latest_scores(participant_ids: list[int]) -> dict[int, dict[str, dict[str, Any]]]:
+    """Return {participant: {instrument: latest assessment}} for wellbeing and work ability."""
+    result: dict[int, dict[str, dict[str, Any]]] = {pid: {} for pid in participant_ids}
+    if not participant_ids:
+        return result
+    rows = await (Assessment.select(Assessment.participant, Assessment.instrument,
+                                    Assessment.taken_on, Assessment.score, Assessment.band)
+                  .where(Assessment.participant.is_in(participant_ids))
+                  .where(Assessment.instrument.is_in([WELLBEING, WORK_ABILITY]))
+                  .order_by(Assessment.taken_on).order_by(Assessment.id))
+    for row in rows:  # oldest first, so the last one written wins
+        result[row["participant"]][row["instrument"]] = row
+    return result
+
+
+async def attendance_counts(group_id: int) -> dict[int, tuple[int, int]]:
+    """Return {participant: (present, expected)} over all the group's meetings."""
+    rows = await (Attendance.select(Attendance.participant, Attendance.present)
+                  .where(Attendance.meeting.group == group_id))
+    counts: dict[int, tuple[int, int]] = {}
+    for row in rows:
+        present, expected = counts.get(row["participant"], (0, 0))
+        counts[row["participant"]] = (present + bool(row["present"]), expected + 1)
+    return counts
+
+
+def rate(present: int, expected: int) -> float | None:
+    """Return a percentage, or None when nothing was expected."""
+    return 100 * present / expected if expected else None
+
+
+async def group_overview(group: CoachingGroup, today: dt.date) -> dict[str, Any]:
+    """Gather the group page: participants with status and scores, meetings, rates."""
+    people = await participants_of([group.id])
+    ids = [person["id"] for person in people]
+    status_by_id = await histories(ids)
+    scores = await latest_scores(ids)
+    counts = await attendance_counts(group.id)
+    rows = []
+    for person in people:
+        present, expected = counts.get(person["id"], (0, 0))
+        status = current_status(status_by_id[person["id"]], today) or person["status_at_entry"]
+        rows.append({
+            **person,
+            "status": status,
+            "employed": status in EMPLOYED_STATUSES,
+            "left": person["exited_on"] is not None and person["exited_on"] <= today,
+            "attendance": rate(present, expected),
+            "wellbeing": scores[person["id"]].get(WELLBEING),
+            "work_ability": scores[person["id"]].get(WORK_ABILITY),
+        })
+    all_present = sum(present for present, _expected in counts.values())
+    all_expected = sum(expected for _present, expected in counts.values())
+    return {
+        "participants": rows,
+        "active": sum(1 for row in rows if not row["left"]),
+        "employed": sum(1 for row in rows if row["employed"]),
+        "attendance_rate": rate(all_present, all_expected),
+        "meetings": await recent_meetings(group.id),
+        "meeting_count": await Meeting.count().where(Meeting.group == group.id),
+    }
+
+
+def quiet_participants(people: list[dict[str, Any]],
+                       history_by_id: dict[int, list[dict[str, Any]]],
+                       today: dt.date) -> list[dict[str, Any]]:
+    """Return the current participants with no news recorded for QUIET_DAYS or more."""
+    limit = today - dt.timedelta(days=QUIET_DAYS)
+    quiet = []
+    for person in people:
+        if person["exited_on"] is not None and person["exited_on"] <= today:
+            continue
+        stamps = [local_date(row["recorded_at"]) for row in history_by_id.get(person["id"], [])]
+        stamps.append(local_date(person["created_at"]))
+        if max(stamps) <= limit:
+            quiet.append(person)
+    return quiet
+
+
+async def groups_for_home(group_ids: list[int], today: dt.date) -> list[dict[str, Any]]:
+    """Return each visible open group with its next steps for today."""
+    if not group_ids:
+        return []
+    groups = await (CoachingGroup.select()
+                    .where(CoachingGroup.id.is_in(group_ids))
+                    .where(CoachingGroup.closed_at.is_null())
+                    .order_by(CoachingGroup.starts_on, ascending=False)
+                    .order_by(CoachingGroup.name))
+    ids = [group["id"] for group in groups]
+    logged_today = set(await (Meeting.select(Meeting.group)
+                              .where(Meeting.group.is_in(ids or [0]))
+                              .where(Meeting.held_on == today).output(as_list=True)))
+    people = await participants_of(ids)
+    history_by_id = await histories([person["id"] for person in people])
+    for group in groups:
+        mine = [person for person in people if person["group"] == group["id"]]
+        group["running"] = group["starts_on"] <= today <= group["ends_on"]
+        group["logged_today"] = group["id"] in logged_today
+        group["participant_count"] = sum(
+            1 for person in mine if person["exited_on"] is None or person["exited_on"] > today)
+        group["quiet"] = quiet_participants(mine, history_by_id, today)
+        group["due"] = []
+    return groups

@@ -1,0 +1,24 @@
+"""The signed-in staff member's front page: their groups and what to do next."""
+
+from __future__ import annotations
+
+from litestar import Request, get
+from litestar.response import Response
+
+from coach.auth.access import visible_group_ids
+from coach.auth.audit import audit
+from coach.auth.guards import require_roles
+from coach.forms import today
+from coach.groups.services import groups_for_home
+from coach.web import page
+
+
+@get("/", name="home", guards=[require_roles("coach", "admin", "evaluator")])
+async def home(request: Request) -> Response:
+    """List the actor's open groups, each with its next steps."""
+    groups = await groups_for_home(await visible_group_ids(request.user), today())
+    if groups:
+        await audit(request, "home.view", "group", None,
+                    {"groups": [group["id"] for group in groups]})
+    return page(request, "home/index.html", {"groups": groups, "today": today()},
+                block="groups")

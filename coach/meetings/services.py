@@ -1,0 +1,229 @@
+"""Group meetings: log, edit and delete one, with attendance per participant."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from litestar.exceptions import NotFoundException
+
+from coach.audit.log import now
+from coach.auth.access import get_group_for
+from coach.auth.actor import Actor
+from coach.choices import Theme
+from coach.forms import (
+    Collector,
+    Errors,
+    Invalid,
+    parse_date,
+    parse_int,
+    parse_text,
+    show_date,
+    text,
+)
+from coach.groups.tables import CoachingGroup
+from coach.i18n import gettext as _
+from coach.meetings.tables import Attendance, Meeting
+from coach.participants.tables import Participant
+
+MAX_DURATION_MINUTES = 600
+NOTE_MAX = 4000
+
+
+async def roster(group_id: int, on: dt.date) -> list[dict[str, Any]]:
+    """Return the participants who belonged to the group on a date, by name."""
+    return await (Participant.select(Participant.id, Participant.display_name)
+                  .where(Participant.group == group_id)
+                  .where(Participant.erased_at.is_null())
+                  .where(Participant.enrolled_on <= on)
+                  .where((Participant.exited_on.is_null()) | (Participant.exited_on >= on))
+                  .order_by(Participant.display_name).order_by(Participant.id))
+
+
+async def meeting_roster(meeting: Meeting) -> list[dict[str, Any]]:
+    """Return everyone with an attendance row for the meeting or in the group on its date."""
+    people = {row["id"]: row for row in await roster(meeting.group, meeting.held_on)}
+    recorded = await (Attendance.select(Attendance.participant.id.as_alias("id"),
+                                        Attendance.participant.display_name.as_alias(
+                                            "display_name"))
+                      .where(Attendance.meeting == meeting.id)
+                      .where(Attendance.participant.erased_at.is_null()))
+    for row in recorded:
+        people.setdefault(row["id"], row)
+    return sorted(people.values(), key=lambda row: (row["display_name"].casefold(), row["id"]))
+
+
+def new_form(group: CoachingGroup, today: dt.date) -> dict[str, Any]:
+    """Return the defaults of "Log a meeting": today, the group's usual length."""
+    return {"held_on": today.isoformat(), "duration_minutes": str(group.usual_duration_minutes),
+            "themes": [], "present": [], "private_note": ""}
+
+
+async def form_of(meeting: Meeting) -> dict[str, Any]:
+    """Return a saved meeting as the values its edit form shows."""
+    present = await (Attendance.select(Attendance.participant)
+                     .where(Attendance.meeting == meeting.id)
+                     .where(Attendance.present.eq(True)).output(as_list=True))
+    return {"held_on": meeting.held_on.isoformat(),
+            "duration_minutes": str(meeting.duration_minutes),
+            "themes": theme_list(meeting.themes),
+            "present": [str(pid) for pid in present], "private_note": meeting.private_note}
+
+
+def theme_list(value: str | list[str] | None) -> list[str]:
+    """Return the themes of a meeting whether Piccolo gave them as JSON text or a list."""
+    if isinstance(value, str):
+        value = json.loads(value or "[]")
+    return list(value) if isinstance(value, list) else []
+
+
+def _ids(values: list[str]) -> set[int]:
+    ids = set()
+    for value in values:
+        try:
+            ids.add(int(value))
+        except ValueError:
+            raise Invalid(_("Choose from the list.")) from None
+    return ids
+
+
+def validate_meeting(data: Mapping[str, Any], themes: list[str], present: list[str],
+                     group: CoachingGroup, today: dt.date) -> tuple[dict[str, Any], Errors]:
+    """Check the meeting form; `themes` and `present` are the ticked boxes."""
+    form = Collector()
+    held_on = form.read("held_on", parse_date, text(data, "held_on"))
+    if held_on and held_on > today:
+        form.fail("held_on", _("The date cannot be in the future."))
+    if held_on and held_on < group.starts_on:
+        form.fail("held_on", _("The group started on %(date)s.")
+                  % {"date": show_date(group.starts_on)})
+    form.read("duration_minutes", parse_int, text(data, "duration_minutes"), 1,
+              MAX_DURATION_MINUTES)
+    known = {theme.value for theme in Theme}
+    if set(themes) - known:
+        form.fail("themes", _("Choose from the list."))
+    else:
+        form.cleaned["themes"] = [theme.value for theme in Theme if theme.value in themes]
+    form.read("present", _ids, present)
+    form.read("private_note", parse_text, text(data, "private_note"), NOTE_MAX, required=False)
+    return form.cleaned, form.errors
+
+
+async def check_roster(group_id: int, cleaned: dict[str, Any],
+                       meeting: Meeting | None = None) -> Errors:
+    """Refuse ticked people who were not in the group on the meeting's date."""
+    if "held_on" not in cleaned or "present" not in cleaned:
+        return {}
+    allowed = {row["id"] for row in await roster(group_id, cleaned["held_on"])}
+    if meeting is not None:
+        allowed |= set(await (Attendance.select(Attendance.participant)
+                              .where(Attendance.meeting == meeting.id).output(as_list=True)))
+    outside = cleaned["present"] - allowed
+    if not outside:
+        return {}
+    names = await (Participant.select(Participant.display_name)
+                   .where(Participant.id.is_in(sorted(outside)))
+                   .where(Participant.group == group_id).output(as_list=True))
+    if not names:
+        return {"present": _("Choose from the list.")}
+    return {"present": _("Not in the group on this date: %(names)s.")
+            % {"names": ", ".join(sorted(names))}}
+
+
+async def same_day_count(group_id: int, held_on: dt.date, exclude_id: int | None = None) -> int:
+    """Return how many other meetings the group has on that date."""
+    query = Meeting.count().where(Meeting.group == group_id).where(Meeting.held_on == held_on)
+    if exclude_id is not None:
+        query = query.where(Meeting.id != exclude_id)
+    return await query
+
+
+async def create_meeting(group_id: int, cleaned: dict[str, Any],
+                         created_by: int | None) -> Meeting:
+    """Save a meeting and one attendance row for each person in the group that day."""
+    people = [row["id"] for row in await roster(group_id, cleaned["held_on"])]
+    async with Meeting._meta.db.transaction():
+        stamp = now()
+        meeting = Meeting(group=group_id, held_on=cleaned["held_on"],
+                          duration_minutes=cleaned["duration_minutes"], themes=cleaned["themes"],
+                          private_note=cleaned["private_note"], created_by=created_by,
+                          created_at=stamp, updated_at=stamp)
+        await meeting.save()
+        rows = [Attendance(meeting=meeting.id, participant=pid,
+                           present=pid in cleaned["present"]) for pid in people]
+        if rows:
+            await Attendance.insert(*rows)
+    return meeting
+
+
+async def update_meeting(meeting: Meeting, cleaned: dict[str, Any]) -> None:
+    """Save edited values and attendance; people joining on the new date get a row too."""
+    people = {row["id"] for row in await roster(meeting.group, cleaned["held_on"])}
+    async with Meeting._meta.db.transaction():
+        await Meeting.update({
+            Meeting.held_on: cleaned["held_on"],
+            Meeting.duration_minutes: cleaned["duration_minutes"],
+            Meeting.themes: cleaned["themes"],
+            Meeting.private_note: cleaned["private_note"],
+            Meeting.updated_at: now(),
+        }).where(Meeting.id == meeting.id)
+        existing = set(await (Attendance.select(Attendance.participant)
+                              .where(Attendance.meeting == meeting.id).output(as_list=True)))
+        missing = [Attendance(meeting=meeting.id, participant=pid, present=False)
+                   for pid in sorted(people - existing)]
+        if missing:
+            await Attendance.insert(*missing)
+        present = sorted(cleaned["present"])
+        await Attendance.update({Attendance.present: False}).where(
+            Attendance.meeting == meeting.id)
+        if present:
+            await Attendance.update({Attendance.present: True}).where(
+                (Attendance.meeting == meeting.id) & Attendance.participant.is_in(present))
+
+
+async def set_attendance(meeting: Meeting, participant_id: int, present: bool) -> bool:
+    """Mark one person present or absent; False when they have no row for the meeting."""
+    row = await (Attendance.objects().where(Attendance.meeting == meeting.id)
+                 .where(Attendance.participant == participant_id).first())
+    if row is None:
+        return False
+    await Attendance.update({Attendance.present: present}).where(Attendance.id == row.id)
+    await Meeting.update({Meeting.updated_at: now()}).where(Meeting.id == meeting.id)
+    return True
+
+
+async def delete_meeting(meeting: Meeting) -> None:
+    """Delete a meeting and its attendance."""
+    async with Meeting._meta.db.transaction():
+        # Explicit, because SQLite enforces ON DELETE CASCADE only with foreign_keys on.
+        await Attendance.delete().where(Attendance.meeting == meeting.id)
+        await Meeting.delete().where(Meeting.id == meeting.id)
+
+
+async def recent_meetings(group_id: int, limit: int = 5) -> list[dict[str, Any]]:
+    """Return the latest meetings with how many came, newest first."""
+    meetings = await (Meeting.select(Meeting.id, Meeting.held_on, Meeting.duration_minutes,
+                                     Meeting.themes)
+                      .where(Meeting.group == group_id)
+                      .order_by(Meeting.held_on, ascending=False)
+                      .order_by(Meeting.id, ascending=False).limit(limit))
+    if not meetings:
+        return []
+    rows = await (Attendance.select(Attendance.meeting, Attendance.present)
+                  .where(Attendance.meeting.is_in([m["id"] for m in meetings])))
+    for meeting in meetings:
+        mine = [row for row in rows if row["meeting"] == meeting["id"]]
+        meeting["present"] = sum(1 for row in mine if row["present"])
+        meeting["expected"] = len(mine)
+        meeting["themes"] = theme_list(meeting["themes"])
+    return meetings
+
+
+async def get_meeting_for(actor: Actor, meeting_id: int) -> tuple[Meeting, CoachingGroup]:
+    """Return a meeting and its group if the actor may see the group; else 404."""
+    meeting = await Meeting.objects().where(Meeting.id == meeting_id).first()
+    if meeting is None:
+        raise NotFoundException()
+    return meeting, await get_group_for(actor, meeting.group)

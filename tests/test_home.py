@@ -1,0 +1,119 @@
+"""The coach's home: groups with next steps, then the route."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from coach.audit.log import now
+from coach.forms import today
+from coach.groups import services
+from coach.meetings.services import create_meeting
+from coach.participants.services import record_news
+from coach.participants.tables import Participant, StatusChange
+from tests.coach_world import BOOSTED, HTMX, audit_actions, is_fragment, make_world, sign_in
+from tests.factories import make_group, make_participant
+
+
+async def age_records(participant, days):
+    """Pretend the participant and their news were recorded `days` ago."""
+    stamp = now() - dt.timedelta(days=days)
+    await Participant.update({Participant.created_at: stamp}).where(
+        Participant.id == participant.id)
+    await StatusChange.update({StatusChange.recorded_at: stamp}).where(
+        StatusChange.participant == participant.id)
+
+
+async def test_home_lists_open_groups_and_whether_today_is_logged():
+    first = await make_group(name="First")
+    second = await make_group(name="Second")
+    closed = await make_group(name="Closed", closed_at=now())
+    await create_meeting(first.id, {"held_on": today(), "duration_minutes": 90, "themes": [],
+                                    "present": set(), "private_note": ""}, None)
+    groups = await services.groups_for_home([first.id, second.id, closed.id], today())
+    assert {g["name"]: g["logged_today"] for g in groups} == {"First": True, "Second": False}
+
+
+async def test_home_shows_only_the_given_groups():
+    await make_group(name="Not mine")
+    assert await services.groups_for_home([], today()) == []
+
+
+async def test_participants_without_news_for_30_days_are_listed():
+    group = await make_group()
+    quiet = await make_participant(group, display_name="Quiet")
+    fresh = await make_participant(group, display_name="Fresh")
+    news = await make_participant(group, display_name="News")
+    gone = await make_participant(group, display_name="Gone",
+                                  exited_on=today() - dt.timedelta(days=40))
+    for person in (quiet, fresh, news, gone):
+        await age_records(person, 45)
+    await Participant.update({Participant.created_at: now()}).where(Participant.id == fresh.id)
+    await record_news(news, "work_trial", today(), None)
+    [home] = await services.groups_for_home([group.id], today())
+    assert [p["display_name"] for p in home["quiet"]] == ["Quiet"]
+    assert home["participant_count"] == 3
+
+
+async def test_news_29_days_old_is_still_recent():
+    group = await make_group()
+    person = await make_participant(group)
+    await age_records(person, services.QUIET_DAYS - 1)
+    [home] = await services.groups_for_home([group.id], today())
+    assert home["quiet"] == []
+
+
+# --- the route ----------------------------------------------------------------------------
+
+async def test_a_coach_sees_their_own_groups_with_next_steps(client):
+    w = await make_world()
+    await sign_in(client, w.coach)
+    response = await client.get("/")
+    assert response.status_code == 200
+    assert "Ryhmä A" in response.text and "Ryhmä B" not in response.text
+    assert "No meeting logged today." in response.text
+    assert f'href="/groups/{w.group.id}/meetings/new"' in response.text
+    [event] = await audit_actions("home.view")
+    assert event["actor_user_id"] == w.coach.id
+    assert event["detail"] == {"groups": [w.group.id]}
+
+
+async def test_home_names_quiet_participants_with_a_link(client):
+    w = await make_world()
+    await age_records(w.anna, 40)
+    await sign_in(client, w.coach)
+    response = await client.get("/")
+    assert "No news for 30 days or more:" in response.text
+    assert f'href="/participants/{w.anna.id}">Anna</a>' in response.text
+    assert f'href="/participants/{w.ben.id}"' not in response.text
+
+
+async def test_an_admin_sees_every_group_and_an_evaluator_none(client):
+    w = await make_world()
+    await sign_in(client, w.admin)
+    response = await client.get("/")
+    assert "Ryhmä A" in response.text and "Ryhmä B" in response.text
+    client.cookies.clear()
+    await sign_in(client, w.evaluator)
+    response = await client.get("/")
+    assert response.status_code == 200
+    assert "Ryhmä" not in response.text
+
+
+async def test_home_needs_a_signed_in_staff_member(client):
+    w = await make_world()
+    response = await client.get("/", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")
+    await sign_in(client, participant=w.anna)
+    response = await client.get("/", follow_redirects=False)
+    assert response.status_code == 403
+
+
+async def test_home_answers_htmx_with_the_groups_block_only(client):
+    w = await make_world()
+    await sign_in(client, w.coach)
+    response = await client.get("/", headers=HTMX)
+    assert response.status_code == 200 and is_fragment(response)
+    assert response.text.lstrip().startswith('<div id="groups">')
+    assert "Ryhmä A" in response.text
+    boosted = await client.get("/", headers=BOOSTED)
+    assert "<html" in boosted.text
