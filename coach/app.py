@@ -12,6 +12,8 @@ from litestar.static_files import create_static_files_router
 
 from coach import piccolo_app, pwa
 from coach.assessments.instruments import load_instruments
+from coach.admin import routes as admin_routes
+from coach.audit import routes as audit_routes
 from coach.auth import participant_routes as invite_routes
 from coach.auth import routes as auth_routes
 from coach.auth.middleware import AuthenticationMiddleware
@@ -48,6 +50,8 @@ def route_handlers() -> list:
         *pwa.ROUTES,
         *auth_routes.ROUTES,
         *invite_routes.ROUTES,
+        *admin_routes.ROUTES,
+        *audit_routes.ROUTES,
         home,
         *group_routes.ROUTES,
         *meeting_routes.ROUTES,

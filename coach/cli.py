@@ -96,8 +96,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def use_terminal_language() -> None:
+    """Print messages in the terminal's language (LANG, e.g. sv_FI.UTF-8), else Finnish."""
+    from coach.i18n import current_language, pick_language
+
+    terminal = os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG")
+    current_language.set(pick_language(None, (terminal or "").split(".")[0].replace("_", "-")))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    use_terminal_language()
     try:
         return args.func(args)
     except SettingsError as exc:

@@ -17,8 +17,17 @@ __all__ = [
     "csrf_token",
     "login_as",
     "login_participant",
+    "set_cookie",
     "sign_in_directly",
 ]
+
+
+def set_cookie(client: AsyncTestClient, name: str, value: str) -> None:
+    """Replace a cookie, whichever domain the server set it for."""
+    for cookie in list(client.cookies.jar):
+        if cookie.name == name:
+            client.cookies.jar.clear(cookie.domain, cookie.path, cookie.name)
+    client.cookies.set(name, value, domain=client.base_url.host)
 
 
 def _settings(client: AsyncTestClient):
@@ -30,7 +39,7 @@ def csrf_token(client: AsyncTestClient) -> str:
     token = client.cookies.get(CSRF_COOKIE)
     if not token:
         token = generate_csrf_token(csrf_config(_settings(client)).secret)
-        client.cookies.set(CSRF_COOKIE, token)
+        set_cookie(client, CSRF_COOKIE, token)
     client.headers[CSRF_HEADER] = token
     return token
 
@@ -75,7 +84,7 @@ async def sign_in_directly(
         participant_id=participant.id if participant is not None else None,
         data=data,
     )
-    client.cookies.set(SESSION_COOKIE, raw)
+    set_cookie(client, SESSION_COOKIE, raw)
     csrf_token(client)
     return session_id
 

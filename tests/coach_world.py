@@ -39,7 +39,8 @@ async def make_world() -> World:
 
 
 async def sign_in(client, user: User | None = None, participant: Participant | None = None):
-    """Give the client a signed-in session (fast path) with a CSRF header."""
+    """Give the client a signed-in session (fast path), a CSRF header, and English pages."""
+    client.headers["accept-language"] = "en"
     await sign_in_directly(client, user=user, participant=participant)
 
 
@@ -56,5 +57,5 @@ async def audit_actions(action: str) -> list[dict]:
     """Return the audit events with this action, oldest first."""
     from coach.audit.tables import AuditEvent
 
-    return await AuditEvent.select().where(AuditEvent.action == action).order_by(AuditEvent.id).output(
-        load_json=True)
+    query = AuditEvent.select().where(AuditEvent.action == action).order_by(AuditEvent.id)
+    return await query.output(load_json=True)

@@ -8,7 +8,7 @@ from coach.accounts.tables import User
 from coach.audit.tables import AuditEvent
 from coach.auth.sessions import SESSION_COOKIE, hash_token
 from coach.auth.tables import WebSession
-from tests.auth_helpers import csrf_headers, login_as, sign_in_directly
+from tests.auth_helpers import csrf_headers, login_as, set_cookie, sign_in_directly
 from tests.factories import make_group, make_user
 
 
@@ -56,7 +56,7 @@ async def test_session_id_changes_at_sign_in(client):
     assert first != second
     # The earlier session was ended, not kept alongside.
     assert await WebSession.count() == 1
-    client.cookies.set(SESSION_COOKIE, first)
+    set_cookie(client, SESSION_COOKIE, first)
     response = await client.get("/password", follow_redirects=False)
     assert response.status_code == 303
 
@@ -90,7 +90,7 @@ async def test_old_cookie_is_useless_after_logout(client):
     response = await client.post("/logout", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/login"
     assert await WebSession.count() == 0
-    client.cookies.set(SESSION_COOKIE, raw)
+    set_cookie(client, SESSION_COOKIE, raw)
     response = await client.get("/password", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"].startswith("/login")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -14,6 +15,7 @@ from coach.audit.log import now
 from coach.audit.tables import AuditEvent
 from coach.auth.tables import Invite, WebSession
 from coach.choices import AssessmentMode
+from coach.groups.tables import GroupCoach
 from coach.meetings.tables import Attendance, Meeting
 from coach.participants.erasure import (
     ErasureRefused,
@@ -22,6 +24,7 @@ from coach.participants.erasure import (
 )
 from coach.participants.tables import Participant, StatusChange
 from coach.settings import SettingsError, load_settings
+from tests.auth_helpers import login_as, login_participant
 from tests.factories import make_group, make_participant, make_user
 
 NAME = "Zelmira"
@@ -224,3 +227,70 @@ def test_erasure_mode_setting(monkeypatch):
     monkeypatch.setenv("COACH_ERASURE_MODE", "shred")
     with pytest.raises(SettingsError, match="COACH_ERASURE_MODE"):
         load_settings()
+
+
+# --- the admin's page --------------------------------------------------------------------
+
+
+async def test_admin_erases_through_the_page(client):
+    coach, group, person, other = await _person_with_everything()
+    admin = await make_user("admin1", role="admin")
+    await login_as(client, admin)
+    client.headers["Accept-Language"] = "en"
+    page = await client.get(f"/admin/participants/{person.id}/erase")
+    assert page.status_code == 200 and "Erase for good" in page.text
+    response = await client.post(f"/admin/participants/{person.id}/erase", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/groups/{group.id}"
+    assert await Participant.count().where(Participant.id == person.id) == 0
+    event = await AuditEvent.objects().where(AuditEvent.action == "participant.erase").first()
+    assert event.actor_user_id == admin.id and event.actor_label == "admin1"
+    assert NAME not in await _dump()
+
+
+async def test_page_follows_the_mode_setting(client):
+    coach, group, person, other = await _person_with_everything()
+    admin = await make_user("admin1", role="admin")
+    await login_as(client, admin)
+    client.headers["Accept-Language"] = "en"
+    client.app.state["settings"] = replace(client.app.state["settings"], erasure_mode="unlink")
+    await client.post(f"/admin/participants/{person.id}/erase")
+    assert await Assessment.count() == 4  # kept, unlinked
+    assert await Participant.count() == 2  # the other and the anonymous record
+
+
+async def test_admin_cannot_erase_while_consent_is_valid(client):
+    admin = await make_user("admin1", role="admin")
+    person = await make_participant(await make_group())
+    await login_as(client, admin)
+    response = await client.post(f"/admin/participants/{person.id}/erase", follow_redirects=False)
+    assert response.status_code == 303
+    assert await Participant.count() == 1
+
+
+@pytest.mark.parametrize("role", ["coach", "evaluator"])
+async def test_only_admins_may_erase(client, role):
+    coach, group, person, other = await _person_with_everything()
+    user = await make_user("someone", role=role)
+    if role == "coach":
+        await GroupCoach(group=group.id, coach=user.id).save()  # even the person's own coach
+    await login_as(client, user)
+    assert (await client.get(f"/admin/participants/{person.id}/erase")).status_code == 403
+    assert (await client.post(f"/admin/participants/{person.id}/erase")).status_code == 403
+    assert await Participant.count().where(Participant.id == person.id) == 1
+
+
+async def test_participant_cannot_erase_and_stranger_is_sent_to_login(client):
+    coach, group, person, other = await _person_with_everything()
+    response = await client.get(f"/admin/participants/{person.id}/erase", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")
+    await login_participant(client, other)
+    assert (await client.post(f"/admin/participants/{person.id}/erase")).status_code == 403
+    assert await Participant.count().where(Participant.id == person.id) == 1
+
+
+async def test_unknown_participant_is_404_and_wrong_method_405(client):
+    admin = await make_user("admin1", role="admin")
+    await login_as(client, admin)
+    assert (await client.get("/admin/participants/999/erase")).status_code == 404
+    assert (await client.put("/admin/participants/999/erase")).status_code == 405

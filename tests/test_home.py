@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from coach.assessments.instruments import all_instruments
+from coach.assessments.tables import Assessment
 from coach.audit.log import now
 from coach.forms import today
 from coach.groups import services
@@ -82,9 +84,22 @@ async def test_home_names_quiet_participants_with_a_link(client):
     await age_records(w.anna, 40)
     await sign_in(client, w.coach)
     response = await client.get("/")
-    assert "No news for 30 days or more:" in response.text
-    assert f'href="/participants/{w.anna.id}">Anna</a>' in response.text
-    assert f'href="/participants/{w.ben.id}"' not in response.text
+    quiet_line = response.text.split("No news for 30 days or more:")[1].split("</li>")[0]
+    assert f'href="/participants/{w.anna.id}">Anna</a>' in quiet_line
+    assert f'href="/participants/{w.ben.id}"' not in quiet_line
+
+
+async def test_home_names_participants_whose_self_assessment_is_due(client):
+    w = await make_world()
+    for instrument in all_instruments():
+        await Assessment(participant=w.ben.id, instrument=instrument.id, instrument_version="1",
+                         taken_on=today(), completed_at=now(), answers={}, raw_score=0,
+                         score=0.0, band="b", mode="invite").save()
+    await sign_in(client, w.coach)
+    response = await client.get("/")
+    due_line = response.text.split("Self-assessment due:")[1].split("</li>")[0]
+    assert f'href="/participants/{w.anna.id}"' in due_line
+    assert f'href="/participants/{w.ben.id}"' not in due_line
 
 
 async def test_an_admin_sees_every_group_and_an_evaluator_none(client):

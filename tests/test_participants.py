@@ -7,6 +7,7 @@ import datetime as dt
 from coach.assessments.tables import Assessment
 from coach.audit.log import now
 from coach.forms import today
+from coach.i18n import gettext
 from coach.meetings.services import create_meeting
 from coach.participants import services
 from coach.participants.tables import Participant, StatusChange
@@ -90,7 +91,7 @@ async def test_bad_dates_get_a_message_not_an_exception():
     group = await make_group()
     _c, errors = services.validate_participant(add_form(group, enrolled_on="3.3.2025"), group,
                                                today(), adding=True)
-    assert "YYYY-MM-DD" in errors["enrolled_on"]
+    assert errors["enrolled_on"] == gettext("Enter the date as YYYY-MM-DD.")
 
 
 # --- add, edit, leave ----------------------------------------------------------------------
@@ -277,7 +278,7 @@ async def test_the_participant_page_shows_the_timelines_and_is_audited(client):
     response = await client.get(f"/participants/{w.anna.id}")
     assert response.status_code == 200
     assert "Work trial" in response.text and "Unemployed" in response.text
-    assert 'action="/participants/%d/news"' % w.anna.id in response.text
+    assert f'action="/participants/{w.anna.id}/news"' in response.text
     [event] = await audit_actions("participant.view")
     assert (event["target_type"], event["target_id"]) == ("participant", w.anna.id)
 

@@ -23,7 +23,7 @@ from coach.ui import url
 USERS = "admin/users.html"
 GROUPS = "admin/groups.html"
 GROUP = "admin/group.html"
-NEW_PASSWORD = "admin/new_password.html"
+SHOWN_ONCE = "admin/new_password.html"
 
 
 async def _user(user_id: int) -> User:
@@ -50,6 +50,7 @@ async def _users_page(request: Request, form: dict, errors: dict, status: int = 
     users = await User.select().order_by(User.username)
     return Template(USERS, status_code=status, context={
         "users": users, "form": form, "errors": errors, "roles": options(Role),
+        "role_names": dict(options(Role)),
         "me": request.user.user_id,
     })
 
@@ -72,7 +73,7 @@ async def user_create(request: Request) -> Response:
     if errors or user is None:
         form = {name: text(data, name) for name in ("username", "display_name", "role")}
         return await _users_page(request, form, errors, status=422)
-    return Template(NEW_PASSWORD, context={"user": user, "password": password, "created": True})
+    return Template(SHOWN_ONCE, context={"user": user, "password": password, "created": True})
 
 
 @post("/users/{user_id:int}/reset-password", name="admin.users.reset")
@@ -81,7 +82,7 @@ async def user_reset_password(request: Request, user_id: FromPath[int]) -> Templ
     user = await _user(user_id)
     password = await services.reset_user_password(user.id)
     await audit(request, "user.password_reset", "user", user.id, {"username": user.username})
-    return Template(NEW_PASSWORD, context={"user": user, "password": password, "created": False})
+    return Template(SHOWN_ONCE, context={"user": user, "password": password, "created": False})
 
 
 @post("/users/{user_id:int}/disable", name="admin.users.disable")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from coach.assessments.schedule import DUE, LATE
+from coach.assessments.services import group_due_list
 from coach.assessments.tables import Assessment
 from coach.choices import EMPLOYED_STATUSES
 from coach.forms import local_date
@@ -83,6 +85,7 @@ async def group_overview(group: CoachingGroup, today: dt.date) -> dict[str, Any]
     status_by_id = await histories(ids)
     scores = await latest_scores(ids)
     counts = await attendance_counts(group.id)
+    due = {entry["id"]: entry for entry in await due_checks(group, today)}
     rows = []
     for person in people:
         present, expected = counts.get(person["id"], (0, 0))
@@ -95,6 +98,7 @@ async def group_overview(group: CoachingGroup, today: dt.date) -> dict[str, Any]
             "attendance": rate(present, expected),
             "wellbeing": scores[person["id"]].get(WELLBEING),
             "work_ability": scores[person["id"]].get(WORK_ABILITY),
+            "due": due.get(person["id"]),
         })
     all_present = sum(present for present, _expected in counts.values())
     all_expected = sum(expected for _present, expected in counts.values())
@@ -128,23 +132,33 @@ async def groups_for_home(group_ids: list[int], today: dt.date) -> list[dict[str
     """Return each visible open group with its next steps for today."""
     if not group_ids:
         return []
-    groups = await (CoachingGroup.select()
-                    .where(CoachingGroup.id.is_in(group_ids))
-                    .where(CoachingGroup.closed_at.is_null())
-                    .order_by(CoachingGroup.starts_on, ascending=False)
-                    .order_by(CoachingGroup.name))
-    ids = [group["id"] for group in groups]
+    rows = await (CoachingGroup.objects()
+                  .where(CoachingGroup.id.is_in(group_ids))
+                  .where(CoachingGroup.closed_at.is_null())
+                  .order_by(CoachingGroup.starts_on, ascending=False)
+                  .order_by(CoachingGroup.name))
+    ids = [row.id for row in rows]
     logged_today = set(await (Meeting.select(Meeting.group)
                               .where(Meeting.group.is_in(ids or [0]))
                               .where(Meeting.held_on == today).output(as_list=True)))
     people = await participants_of(ids)
     history_by_id = await histories([person["id"] for person in people])
-    for group in groups:
+    groups = []
+    for row in rows:
+        group = row.to_dict()
+        groups.append(group)
         mine = [person for person in people if person["group"] == group["id"]]
         group["running"] = group["starts_on"] <= today <= group["ends_on"]
         group["logged_today"] = group["id"] in logged_today
         group["participant_count"] = sum(
             1 for person in mine if person["exited_on"] is None or person["exited_on"] > today)
         group["quiet"] = quiet_participants(mine, history_by_id, today)
-        group["due"] = []
+        group["due"] = await due_checks(row, today)
     return groups
+
+
+async def due_checks(group: CoachingGroup, today: dt.date) -> list[dict[str, Any]]:
+    """Return the participants whose self-assessment is due or late now."""
+    return [{"id": entry.participant_id, "display_name": entry.display_name,
+             "late": entry.status == LATE}
+            for entry in await group_due_list(group, today) if entry.status in (DUE, LATE)]

@@ -6,6 +6,7 @@ import datetime as dt
 
 from litestar import Request, get, post
 from litestar.exceptions import PermissionDeniedException
+from litestar.params import FromQuery
 from litestar.response import Redirect, Response, Template
 
 from coach.assessments.instruments import AnswerError
@@ -87,7 +88,7 @@ def _screen(flow: check_flow.Flow, error: str | None = None, status: int = 200) 
 
 
 @get("/me/check", name="participant.check", guards=[participant_only], include_in_schema=False)
-async def check_start(request: Request, only: str | None = None) -> Response:
+async def check_start(request: Request, only: FromQuery[str | None] = None) -> Response:
     """Show the first question of the check, or of one instrument."""
     _actor, participant = await _me(request)
     if not may_collect(participant):

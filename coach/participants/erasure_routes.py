@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Request, get, post
+from litestar.params import FromPath
 from litestar.response import Redirect, Response, Template
 
 from coach.auth.access import get_participant_for
@@ -24,7 +25,7 @@ admin_only = require_roles("admin")
     guards=[admin_only],
     include_in_schema=False,
 )
-async def erase_page(request: Request, participant_id: int) -> Template:
+async def erase_page(request: Request, participant_id: FromPath[int]) -> Template:
     """Explain what erasing does under the current setting, with one button."""
     participant = await get_participant_for(request.user, participant_id)
     group = await CoachingGroup.objects().get(CoachingGroup.id == participant.group)
@@ -35,7 +36,7 @@ async def erase_page(request: Request, participant_id: int) -> Template:
             "participant": participant,
             "group": group,
             "allowed": may_erase(participant),
-            "mode": request.app.state.settings.erasure_mode,
+            "mode": request.app.state["settings"].erasure_mode,
         },
     )
 
@@ -47,14 +48,14 @@ async def erase_page(request: Request, participant_id: int) -> Template:
     include_in_schema=False,
     status_code=303,
 )
-async def erase(request: Request, participant_id: int) -> Response:
+async def erase(request: Request, participant_id: FromPath[int]) -> Response:
     """Erase the participant as COACH_ERASURE_MODE says; the erasure audits itself."""
     actor: Actor = request.user
     participant = await get_participant_for(actor, participant_id)
     try:
         await erase_participant(
             participant.id,
-            request.app.state.settings.erasure_mode,
+            request.app.state["settings"].erasure_mode,
             actor_user_id=actor.user_id,
             actor_label=actor.audit_label,
             ip=client_ip(request),
