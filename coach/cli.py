@@ -67,6 +67,35 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_invite(args: argparse.Namespace) -> int:
+    from coach.app import bind_tables
+    from coach.audit.log import record
+    from coach.auth.invites import InviteRefused, create_invite, invite_url
+    from coach.participants.tables import Participant
+
+    settings = load_settings()
+    bind_tables(settings)
+
+    async def invite() -> str | None:
+        if not await Participant.exists().where(Participant.id == args.participant_id):
+            return None
+        token = await create_invite(args.participant_id, None, settings.invite_valid_days)
+        await record("invite.create", actor_label="cli", target_type="participant",
+                     target_id=args.participant_id)
+        return token
+
+    try:
+        token = asyncio.run(invite())
+    except InviteRefused as exc:
+        print(f"No invite: {exc}", file=sys.stderr)
+        return 2
+    if token is None:
+        print(f"No participant with id {args.participant_id}", file=sys.stderr)
+        return 2
+    print(invite_url(settings.base_url, token))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coach", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -93,6 +122,13 @@ def build_parser() -> argparse.ArgumentParser:
     user_add.add_argument("--role", required=True, choices=["admin", "coach", "evaluator"])
     user_add.add_argument("username")
     user_add.set_defaults(func=cmd_user_add)
+
+    invite = commands.add_parser(
+        "invite", help="print a participant's personal sign-in link (usable once, base: "
+        "$COACH_BASE_URL)"
+    )
+    invite.add_argument("participant_id", type=int)
+    invite.set_defaults(func=cmd_invite)
     return parser
 
 

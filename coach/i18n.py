@@ -19,6 +19,8 @@ from litestar.middleware import ASGIMiddleware
 from litestar.response import Redirect
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from coach.accounts.tables import User
+
 LANGUAGES = ("fi", "sv", "en")
 DEFAULT_LANGUAGE = "fi"
 LANGUAGE_NAMES = {"fi": "Suomi", "sv": "Svenska", "en": "English"}
@@ -162,7 +164,8 @@ class AccountLanguageMiddleware(ASGIMiddleware):
 
 def safe_next(target: str | None) -> str:
     """Return a path on this site to go back to, never another site."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if (not target or not target.startswith("/") or target.startswith("//") or "\\" in target
+            or any(character < " " for character in target)):
         return "/"
     return target
 
@@ -175,8 +178,6 @@ async def _save_account_language(actor: object, language: str) -> None:
     """
     user_id = getattr(actor, "user_id", None)
     if user_id is not None and not getattr(actor, "together", False):
-        from coach.accounts.tables import User
-
         await User.update({User.language: language}).where(User.id == user_id)
 
 

@@ -63,6 +63,7 @@ async def manifest() -> Response[dict]:
         "short_name": _("Coaching"),
         "description": _("Progress of coaching groups"),
         "lang": current_language.get(),
+        "id": "/",
         "start_url": "/",
         "scope": "/",
         "display": "standalone",

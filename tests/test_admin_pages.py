@@ -9,7 +9,7 @@ from coach.audit.tables import AuditEvent
 from coach.auth.sessions import SESSION_COOKIE
 from coach.auth.tables import Invite, WebSession
 from coach.groups.tables import CoachingGroup, GroupCoach
-from tests.auth_helpers import set_cookie, login_as, login_participant, sign_in_directly
+from tests.auth_helpers import login_as, login_participant, set_cookie, sign_in_directly
 from tests.factories import make_group, make_participant, make_user
 
 

@@ -37,6 +37,7 @@ from coach.assessments.services import (
 from coach.assessments.tables import Assessment
 from coach.audit.tables import AuditEvent
 from coach.choices import AssessmentMode
+from coach.participant_portal.chart import chart_for
 from coach.participants.tables import Participant
 from tests.auth_helpers import login_as, login_participant, sign_in_directly
 from tests.factories import make_group, make_participant, make_user
@@ -519,3 +520,30 @@ async def test_wrong_method_is_refused(client, person):
     _coach, participant = person
     await login_participant(client, participant)
     assert (await client.put("/me/check/save")).status_code == 405
+
+
+# --- the chart ---------------------------------------------------------------------------
+
+
+def test_chart_places_dots_by_date_and_score():
+    progress = build_progress(get_instrument("who5"), _rows(0.0, 100.0, 50.0), "en")
+    chart = chart_for(progress)
+    xs = [dot.x for dot in chart.dots]
+    assert xs[0] == chart.left and xs[-1] == chart.right and xs[0] < xs[1] < xs[2]
+    assert chart.dots[0].y == chart.bottom and chart.dots[1].y == chart.top
+    assert chart.line.count(",") == 3
+
+
+def test_chart_stripes_cover_the_plot_and_show_a_one_value_band():
+    chart = chart_for(build_progress(get_instrument("was"), _rows(10.0), "en"))
+    assert chart.stripes[-1].y == chart.top  # "excellent" (10 only) is at the top
+    assert chart.stripes[-1].height > 0
+    total = sum(stripe.height for stripe in chart.stripes)
+    assert abs(total - (chart.bottom - chart.top)) < 1
+    # Band names are written only where they fit; the table and words carry them anyway.
+    assert chart.stripes[0].label == "Poor" and chart.stripes[-1].label == ""
+
+
+def test_chart_of_a_single_result_is_centred():
+    chart = chart_for(build_progress(get_instrument("was"), _rows(6.0), "en"))
+    assert chart.dots[0].x == (chart.left + chart.right) / 2

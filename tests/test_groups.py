@@ -80,7 +80,7 @@ async def test_the_coach_sees_people_scores_and_rates_of_their_group(client):
     assert response.status_code == 200
     text = response.text
     assert "Anna" in text and "Ben" in text and "Stranger" not in text
-    assert "50 %" in text  # attendance: 1 of 2 expected
+    assert "50%" in text  # attendance: 1 of 2 expected (English writes no space)
     assert "1 of 2" in text  # employed now
     assert "Employed part time" in text
     assert "64" in text

@@ -180,13 +180,14 @@ class Progress:
     @property
     def change_words(self) -> str:
         """Say in plain words how the latest result compares with the first."""
+        language = self.language
         if self.change is None:
-            return _("This is your first result. Next time you will see how it changes.")
-        return {
-            BETTER: _("Better than at the start"),
-            WORSE: _("Worse than at the start"),
-            SAME: _("About the same as at the start"),
-        }[self.change]
+            return _("This is your first result. Next time you will see how it changes.", language)
+        if self.change == BETTER:
+            return _("Better than at the start", language)
+        if self.change == WORSE:
+            return _("Worse than at the start", language)
+        return _("About the same as at the start", language)
 
 
 def build_progress(

@@ -1,4 +1,7 @@
-"""Role guards for route handlers: guards=[require_roles("coach", "admin")]."""
+"""Role guards for route handlers: guards=[require_roles("coach", "admin")].
+
+Guards are async so that Litestar calls them directly instead of in a worker thread.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ def require_roles(*roles: str) -> Guard:
         raise ValueError(f"unknown roles: {sorted(unknown)}")
     allowed = frozenset(roles)
 
-    def guard(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
         actor = connection.scope.get("user")
         if not isinstance(actor, Actor):
             raise NotAuthorizedException()
@@ -27,14 +30,30 @@ def require_roles(*roles: str) -> Guard:
             raise PermissionDeniedException()
 
     guard.__name__ = f"require_roles({', '.join(sorted(allowed))})"
+    guard.roles = allowed  # type: ignore[attr-defined]  (read by the authentication middleware)
     return guard
 
 
-def require_together(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
+async def require_together(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
     """Let only a coach's phone in "fill in together" mode through."""
     actor = connection.scope.get("user")
     if not isinstance(actor, Actor) or not actor.together:
         raise PermissionDeniedException()
+
+
+require_together.roles = frozenset({"participant"})  # type: ignore[attr-defined]
+
+
+def admits_participants(handler: BaseRouteHandler) -> bool:
+    """Say whether a route names participants among its roles.
+
+    Participant sessions (and coaches' phones in "fill in together" mode) reach only
+    such routes, even where a route forgot its guard.
+    """
+    return any(
+        "participant" in getattr(getattr(guard, "func", guard), "roles", ())
+        for guard in handler.resolve_guards()
+    )
 
 
 staff_only = require_roles(*STAFF_ROLES)

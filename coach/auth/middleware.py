@@ -14,6 +14,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from coach.accounts.tables import User
 from coach.auth.actor import PARTICIPANT, Actor
+from coach.auth.guards import admits_participants
 from coach.auth.sessions import SESSION_COOKIE, end_session_by_id, find_session
 from coach.errors import wants_json
 from coach.groups.tables import GroupCoach
@@ -122,13 +123,18 @@ class AuthenticationMiddleware(ASGIMiddleware):
         actor = await load_actor(settings, request.cookies.get(SESSION_COOKIE))
         scope["user"] = actor
         scope["auth"] = actor.session_id if actor else None
-        opt = scope["route_handler"].opt
+        handler = scope["route_handler"]
+        opt = handler.opt
         public = bool(opt.get("public"))
         response: Response | None = None
         if actor is None and not public:
             if wants_json(request):
                 raise NotAuthorizedException()
             response = login_redirect(request)
+        elif actor is not None and actor.role == PARTICIPANT and not (
+            public or admits_participants(handler)
+        ):
+            raise PermissionDeniedException()
         elif actor is not None and actor.must_change_password and not (
             public or opt.get("password_change")
         ):

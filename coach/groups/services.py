@@ -154,7 +154,20 @@ async def groups_for_home(group_ids: list[int], today: dt.date) -> list[dict[str
             1 for person in mine if person["exited_on"] is None or person["exited_on"] > today)
         group["quiet"] = quiet_participants(mine, history_by_id, today)
         group["due"] = await due_checks(row, today)
+        group["to_see"] = people_to_see(group["due"], group["quiet"])
     return groups
+
+
+def people_to_see(due: list[dict[str, Any]], quiet: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Merge "self-assessment due" and "no recent news" into one row per person, by name."""
+    rows: dict[int, dict[str, Any]] = {}
+    for entry in due:
+        rows[entry["id"]] = {**entry, "due": True, "quiet": False}
+    for person in quiet:
+        row = rows.setdefault(person["id"], {"id": person["id"], "late": False, "due": False,
+                                             "display_name": person["display_name"]})
+        row["quiet"] = True
+    return sorted(rows.values(), key=lambda row: (row["display_name"].casefold(), row["id"]))
 
 
 async def due_checks(group: CoachingGroup, today: dt.date) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from coach.assessments.services import Progress
 
 WIDTH, HEIGHT = 320, 200
 LEFT, RIGHT, TOP, BOTTOM = 36, 12, 12, 28  # room for the axis labels
+MIN_LABEL_HEIGHT = 14  # a band's name is written only where it fits
 
 
 @dataclass(frozen=True)
@@ -68,11 +69,15 @@ def chart_for(progress: Progress) -> Chart:
             Dot(round(LEFT + plot_w * share, 1), y_of(point.score), point.taken_on, point.score)
         )
     stripes = []
-    for index, band in enumerate(progress.instrument.scoring.bands):
-        top, bottom = y_of(band.max), y_of(band.min)
-        stripes.append(
-            Stripe(top, round(bottom - top, 1), band.label.get(progress.language), index % 2 == 0)
-        )
+    bands = scoring.bands
+    for index, band in enumerate(bands):
+        # Stripes meet halfway between bands, so a one-value band (10 of 10) still shows.
+        upper = high if index == len(bands) - 1 else (band.max + bands[index + 1].min) / 2
+        lower = low if index == 0 else (bands[index - 1].max + band.min) / 2
+        top, bottom = y_of(upper), y_of(lower)
+        height = round(bottom - top, 1)
+        label = band.label.get(progress.language) if height >= MIN_LABEL_HEIGHT else ""
+        stripes.append(Stripe(top, height, label, index % 2 == 0))
     ticks = [(y_of(low), _fmt(low)), (y_of(high), _fmt(high))]
     ticks += [(y_of(band.max), _fmt(band.max)) for band in scoring.bands[:-1]]
     return Chart(

@@ -15,7 +15,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshot
 TARGETS_JS = """
 () => {
   const selector = 'a[href], button, input:not([type=hidden]), select, textarea, summary';
-  const inText = (el) => el.tagName === 'A' && el.closest('p, li.prose, td, dd, .meta');
+  const inText = (el) => el.tagName === 'A' && el.closest('p, td, dd, .meta');
   return [...document.querySelectorAll(selector)]
     .filter((el) => el.offsetParent !== null || el.getClientRects().length)
     .filter((el) => !inText(el))

@@ -120,3 +120,12 @@ async def test_the_checks_catch_a_broken_page(page):
         await assert_touch_targets(page)
     with pytest.raises(AssertionError, match="wide"):
         await assert_fits_width(page)
+
+
+async def test_boosted_navigation_moves_focus_to_the_new_page(page):
+    await make_user("kaisa", "coach")
+    await sign_in(page, "kaisa", DEFAULT_PASSWORD)
+    await page.wait_for_function("() => window.htmx !== undefined")
+    await page.get_by_role("link", name="Omat ryhmät").click()
+    await page.wait_for_function("() => document.activeElement.id === 'main'")
+    assert await page.evaluate("() => document.querySelectorAll('style').length") == 0

@@ -1,0 +1,75 @@
+"""Security headers on every response; no-store on everything that may hold personal data."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from litestar.testing import AsyncTestClient
+
+from coach.app import create_app
+from tests.auth_helpers import sign_in_directly
+from tests.factories import make_group, make_participant, make_user
+
+
+def assert_protective_headers(headers) -> None:
+    csp = headers["content-security-policy"]
+    script_src = next(part for part in csp.split(";") if part.strip().startswith("script-src"))
+    assert "'self'" in script_src
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "same-origin"
+    assert "camera=()" in headers["permissions-policy"]
+
+
+async def test_page_with_personal_data_has_every_header(client):
+    coach = await make_user("ville")
+    group = await make_group(coaches=[coach])
+    person = await make_participant(group, display_name="Aino")
+    await sign_in_directly(client, user=coach)
+    response = await client.get(f"/participants/{person.id}")
+    assert response.status_code == 200 and "Aino" in response.text
+    assert_protective_headers(response.headers)
+    assert response.headers["cache-control"] == "no-store"
+    assert "strict-transport-security" not in response.headers  # development: plain http
+
+
+async def test_error_pages_and_redirects_have_the_headers_too(client):
+    for response in (
+        await client.get("/no-such-page"),
+        await client.get("/admin/users", follow_redirects=False),
+    ):
+        assert_protective_headers(response.headers)
+        assert response.headers["cache-control"] == "no-store"
+
+
+async def test_static_files_may_be_cached(client):
+    response = await client.get("/static/app.css")
+    assert response.status_code == 200
+    assert response.headers.get("cache-control") != "no-store"
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_no_page_uses_inline_script(client):
+    admin = await make_user("boss", role="admin")
+    await sign_in_directly(client, user=admin)
+    for path in ("/login", "/admin/users", "/admin/groups", "/admin/audit"):
+        html = (await client.get(path)).text
+        assert "<script>" not in html and " onclick=" not in html, path
+        assert "<script src=" in html or "<script" not in html, path
+
+
+async def test_production_adds_hsts_and_secure_cookies(settings):
+    production = dataclasses.replace(settings, env="production")
+    app = create_app(production)
+    async with AsyncTestClient(app=app) as client:
+        user = await make_user("anna")
+        response = await client.get("/login")
+        assert "max-age=" in response.headers["strict-transport-security"]
+        assert "secure" in response.headers["set-cookie"].lower()  # the CSRF cookie
+        await sign_in_directly(client, user=user)
+        assert response.status_code == 200
+    from coach.auth.sessions import session_cookie
+
+    cookie = session_cookie(production, "x")
+    assert cookie.secure and cookie.httponly and cookie.samesite == "lax"
