@@ -11,8 +11,8 @@ from litestar.plugins.htmx import HTMXPlugin
 from litestar.static_files import create_static_files_router
 
 from coach import piccolo_app, pwa
-from coach.assessments.instruments import load_instruments
 from coach.admin import routes as admin_routes
+from coach.assessments.instruments import load_instruments
 from coach.audit import routes as audit_routes
 from coach.auth import participant_routes as invite_routes
 from coach.auth import routes as auth_routes

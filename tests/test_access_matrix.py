@@ -29,7 +29,6 @@ from coach.audit.log import now
 from coach.meetings.tables import Meeting
 from coach.settings import load_settings
 from tests.auth_helpers import csrf_token, sign_in_directly
-from tests.conftest import empty_all_tables
 from tests.factories import make_group, make_participant, make_user
 
 ACTORS = ("anonymous", "participant", "coach", "other_coach", "evaluator", "admin")
@@ -111,7 +110,7 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("POST", "/groups/{group_id:int}/meetings/new"): GROUP_FORM,
     ("GET", "/meetings/{meeting_id:int}/edit"): GROUP_PAGE,
     ("POST", "/meetings/{meeting_id:int}/edit"): GROUP_FORM,
-    ("POST", "/meetings/{meeting_id:int}/attendance"): GROUP_FORM,
+    ("POST", "/meetings/{meeting_id:int}/attendance"): Expect(303, 403, 400, 404, 403, 400),
     ("GET", "/meetings/{meeting_id:int}/delete"): GROUP_PAGE,
     ("POST", "/meetings/{meeting_id:int}/delete"): Expect(303, 403, 303, 404, 403, 303),
     ("GET", "/groups/{group_id:int}/participants/new"): GROUP_PAGE,
@@ -133,10 +132,10 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("GET", "/me/data.json"): PARTICIPANT_PAGE,
     ("GET", "/me/data.csv"): PARTICIPANT_PAGE,
     ("GET", "/me/withdraw"): PARTICIPANT_PAGE,
-    ("POST", "/me/withdraw"): Expect(303, (303, 422), 403, 403, 403, 403),
+    ("POST", "/me/withdraw"): Expect(303, 303, 403, 403, 403, 403),
     ("GET", "/admin/participants/{participant_id:int}/erase"): ADMIN_PAGE,
     ("POST", "/admin/participants/{participant_id:int}/erase"):
-        Expect(303, 403, 403, 403, 403, (303, 409, 422)),
+        Expect(303, 403, 403, 403, 403, 303),
 }
 
 
@@ -154,16 +153,20 @@ class World:
     meeting: Any
 
 
-async def build_world() -> World:
-    """Create the world in few queries: SQLite opens a connection per query."""
+async def build_world(suffix: str = "") -> World:
+    """Create a world in few queries (SQLite opens a connection per query).
+
+    Worlds with different suffixes live side by side without touching each other.
+    """
     moment = now()
-    password_hash = (await make_user("coach_a")).password_hash
+    password_hash = (await make_user("coach_a" + suffix)).password_hash
     await User.insert(*[
-        User(username=name, display_name=name, password_hash=password_hash, role=role,
+        User(username=name + suffix, display_name=name, password_hash=password_hash, role=role,
              created_at=moment)
         for name, role in (("coach_b", "coach"), ("eval", "evaluator"), ("admin", "admin"))
     ])
-    users = {user.username: user for user in await User.objects()}
+    users = {user.username.removesuffix(suffix): user for user in await User.objects().where(
+        User.username.like(f"%{suffix}"))}
     coach, other_coach = users["coach_a"], users["coach_b"]
     evaluator, admin = users["eval"], users["admin"]
     group = await make_group("Ryhmä A", coaches=[coach])
@@ -292,17 +295,16 @@ def is_public(method: str, path: str) -> bool:
 
 @pytest.mark.parametrize(("method", "path"), sorted(MATRIX))
 async def test_status(matrix_app, method: str, path: str):
-    """Check one route for every actor; a write gets a fresh world per actor."""
+    """Check one route for every actor; a write gets a world of its own per actor."""
     row = MATRIX[(method, path)]
     wrong = []
     world = await build_world()
-    for actor in ACTORS:
+    for number, actor in enumerate(ACTORS):
         expected = getattr(row, actor)
         allowed = expected if isinstance(expected, tuple) else (expected,)
+        if method != "GET" and number > 0:
+            world = await build_world(f"_{number}")
         got = await status_for(matrix_app, method, path, actor, world)
         if got not in allowed:
             wrong.append(f"{actor}: got {got}, expected {expected}")
-        if method != "GET" and actor != ACTORS[-1]:
-            await empty_all_tables()
-            world = await build_world()
     assert not wrong, f"{method} {path}: " + "; ".join(wrong)

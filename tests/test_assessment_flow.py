@@ -547,3 +547,21 @@ def test_chart_stripes_cover_the_plot_and_show_a_one_value_band():
 def test_chart_of_a_single_result_is_centred():
     chart = chart_for(build_progress(get_instrument("was"), _rows(6.0), "en"))
     assert chart.dots[0].x == (chart.left + chart.right) / 2
+
+
+async def test_back_from_the_confirmation_returns_to_the_last_question(client, person):
+    _coach, participant = person
+    await login_participant(client, participant)
+    last = await answer_screens(client, ALL_ANSWERS)
+    back = await client.post("/me/check", data={**dict(read_form(last).hidden), "go": "back"})
+    assert "11 / 11" in back.text
+    assert await Assessment.count() == 0
+
+
+async def test_unofficial_translation_is_marked(client, person):
+    _coach, participant = person
+    await login_participant(client, participant)
+    note = "not the official one"
+    assert note not in (await client.get("/me/check")).text  # WHO-5's English is official
+    client.cookies.set("lang", "fi")
+    assert "eivät virallinen käännös" in (await client.get("/me/check")).text

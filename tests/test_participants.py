@@ -440,3 +440,12 @@ async def test_marking_as_left_refuses_bad_input_and_others(client):
     csrf_token(client)
     assert (await client.post(url, data=data, follow_redirects=False)).status_code == 303
     assert (await Participant.objects().get(Participant.id == w.anna.id)).exited_on is None
+
+
+async def test_the_participant_page_answers_htmx_with_the_news_block(client):
+    w = await make_world()
+    await sign_in(client, w.coach)
+    response = await client.get(f"/participants/{w.anna.id}", headers=HTMX)
+    assert response.status_code == 200 and is_fragment(response)
+    assert response.text.lstrip().startswith('<section id="news"')
+    assert 'name="_csrf_token"' in response.text

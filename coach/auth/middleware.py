@@ -12,7 +12,6 @@ from litestar.middleware import ASGIMiddleware
 from litestar.response import Redirect
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from coach.accounts.tables import User
 from coach.auth.actor import PARTICIPANT, Actor
 from coach.auth.guards import admits_participants
 from coach.auth.sessions import SESSION_COOKIE, end_session_by_id, find_session
@@ -47,42 +46,36 @@ async def _coaches(user_id: int, participant_id: int) -> bool:
 async def actor_for_session(session: dict[str, Any]) -> Actor | None:
     """Return the actor of a live session row, or None if it may no longer be used."""
     if session["user"] is not None:
-        user = await User.select(
-            User.username, User.display_name, User.role, User.is_active, User.language,
-            User.must_change_password,
-        ).where(User.id == session["user"]).first()
-        if user is None or not user["is_active"]:
+        if not session["user.is_active"]:
             return None
         together = session["data"].get("together")
         if together is not None:
             if not await _participant_in_open_group(together):
                 return None
-            if user["role"] != "admin" and not await _coaches(session["user"], together):
+            if session["user.role"] != "admin" and not await _coaches(session["user"], together):
                 return None
             return Actor(
                 role=PARTICIPANT, user_id=session["user"], participant_id=together,
-                username=user["username"], label="", language=user["language"],
+                username=session["user.username"], label="", language=session["user.language"],
                 session_id=session["id"], together=True,
             )
         return Actor(
-            role=user["role"], user_id=session["user"], participant_id=None,
-            username=user["username"], label=user["display_name"] or user["username"],
-            language=user["language"], session_id=session["id"],
-            must_change_password=user["must_change_password"],
+            role=session["user.role"], user_id=session["user"], participant_id=None,
+            username=session["user.username"],
+            label=session["user.display_name"] or session["user.username"],
+            language=session["user.language"], session_id=session["id"],
+            must_change_password=session["user.must_change_password"],
         )
-    if session["participant"] is not None:
-        participant_id = session["participant"]
-        if not await _participant_in_open_group(participant_id):
-            return None
-        name = await Participant.select(Participant.display_name).where(
-            Participant.id == participant_id
-        ).first()
-        return Actor(
-            role=PARTICIPANT, user_id=None, participant_id=participant_id,
-            username=f"participant:{participant_id}", label=name["display_name"] if name else "",
-            language="", session_id=session["id"],
-        )
-    return None
+    participant_id = session["participant"]
+    if participant_id is None or session["participant.erased_at"] is not None:
+        return None
+    if session["participant.group.closed_at"] is not None:
+        return None
+    return Actor(
+        role=PARTICIPANT, user_id=None, participant_id=participant_id,
+        username=f"participant:{participant_id}", label=session["participant.display_name"],
+        language="", session_id=session["id"],
+    )
 
 
 async def load_actor(settings: Settings, raw: str | None) -> Actor | None:

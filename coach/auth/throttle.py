@@ -23,8 +23,11 @@ class Limit:
 
 def login_limits(username: str, ip: str) -> list[Limit]:
     """Return the counters a sign-in attempt is checked against."""
-    return [Limit(f"user:{username.strip().lower()[:100]}", USERNAME_LIMIT),
-            Limit(f"ip:{ip}", IP_LIMIT)]
+    limits = [Limit(f"ip:{ip}", IP_LIMIT)]
+    name = username.strip().lower()[:100]
+    if name:
+        limits.insert(0, Limit(f"user:{name}", USERNAME_LIMIT))
+    return limits
 
 
 def invite_limits(ip: str) -> list[Limit]:
