@@ -177,7 +177,7 @@ async def together_end(request: Request) -> Response:
     user = await User.objects().where(User.id == actor.user_id).first()
     limits = throttle.login_limits(actor.username, client_ip(request))
     if await check_password(user, str(form.get("password") or "")):
-        await throttle.clear(limits[:1])
+        await throttle.clear_username(actor.username)
         await set_session_data(actor.session_id, {})
         raw = await rotate_session(settings, actor.session_id)
         await audit(request, "together.end", "participant", actor.participant_id)

@@ -47,7 +47,7 @@ async def sign_in(username: str, password: str, ip: str) -> SignInResult:
     if needs_rehash(user.password_hash):
         changes[User.password_hash] = hash_password(password)
     await User.update(changes).where(User.id == user.id)
-    await throttle.clear(limits[:1])  # the username's counter only; the address keeps its own
+    await throttle.clear_username(username)
     await record("login.success", actor_user_id=user.id, actor_label=user.username,
                  target_type="user", target_id=user.id, ip=ip)
     return SignInResult(user=user)

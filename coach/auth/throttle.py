@@ -60,7 +60,8 @@ async def record_failure(limits: list[Limit]) -> None:
     await ThrottleEvent.delete().where(ThrottleEvent.occurred_at <= moment - WINDOW)
 
 
-async def clear(limits: list[Limit]) -> None:
-    """Forget the failures of these keys (after a successful sign-in for the username)."""
-    for limit in limits:
-        await ThrottleEvent.delete().where(ThrottleEvent.key == limit.key[:120])
+async def clear_username(username: str) -> None:
+    """Forget a username's failures after it signed in; the address keeps its own count."""
+    for limit in login_limits(username, ""):
+        if limit.key.startswith("user:"):
+            await ThrottleEvent.delete().where(ThrottleEvent.key == limit.key[:120])
