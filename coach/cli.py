@@ -92,7 +92,7 @@ def cmd_invite(args: argparse.Namespace) -> int:
     if token is None:
         print(f"No participant with id {args.participant_id}", file=sys.stderr)
         return 2
-    print(invite_url(settings.base_url, token))
+    print(invite_url(settings.base_url or f"http://127.0.0.1:{settings.port}", token))
     return 0
 
 

@@ -20,6 +20,7 @@ def _title(status: int) -> str:
         403: _("You do not have access to this page."),
         404: _("Page not found."),
         405: _("That action is not possible here."),
+        409: _("This cannot be done now."),
         413: _("What you sent is too large."),
         429: _("Too many attempts. Please wait a moment and try again."),
     }

@@ -121,9 +121,11 @@ def _load_secret(env: str, data_dir: Path) -> str:
     return secret
 
 
-def _env_base_url(port: int) -> str:
-    """Return COACH_BASE_URL without a trailing slash (default: this machine and PORT)."""
-    raw = (_env("COACH_BASE_URL") or f"http://127.0.0.1:{port}").strip().rstrip("/")
+def _env_base_url() -> str | None:
+    """Return COACH_BASE_URL without a trailing slash, or None when it is not set."""
+    raw = (_env("COACH_BASE_URL") or "").strip().rstrip("/")
+    if not raw:
+        return None
     parts = urlsplit(raw)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
         raise SettingsError(
@@ -148,8 +150,9 @@ class Settings:
     # or keeps them for statistics without any link to the person ("unlink").
     erasure_mode: str = "delete"
     default_language: str = "fi"
-    # Where people reach the app; invite links printed by `coach invite` and shown to coaches.
-    base_url: str = "http://127.0.0.1:8000"
+    # Where people reach the app (COACH_BASE_URL), for invite links. Unset: a page uses the
+    # address the request came to, and `coach invite` uses http://127.0.0.1:PORT.
+    base_url: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -178,5 +181,5 @@ def load_settings() -> Settings:
         max_body_bytes=_env_int("COACH_MAX_BODY_BYTES", 1_000_000, minimum=10_000),
         export_k=_env_int("COACH_EXPORT_K", 5, minimum=2, maximum=50),
         erasure_mode=_env_choice("COACH_ERASURE_MODE", "delete", ERASURE_MODES),
-        base_url=_env_base_url(_env_int("PORT", 8000, minimum=1, maximum=65535)),
+        base_url=_env_base_url(),
     )

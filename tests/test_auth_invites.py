@@ -34,14 +34,41 @@ async def test_invite_token_is_long_and_stored_only_as_a_hash():
     assert dt.timedelta(days=13) < row.expires_at - row.created_at <= dt.timedelta(days=14)
 
 
-async def test_coach_creates_an_invite_with_link_and_qr_code(client, settings):
+async def test_coach_creates_an_invite_with_link_and_qr_code(client):
     coach, _group, person = await _world()
     await sign_in_directly(client, user=coach)
     response = await client.post(f"/participants/{person.id}/invite")
     assert response.status_code == 200
-    assert "<svg" in response.text and f"{settings.base_url}/i/" in response.text
+    assert "<svg" in response.text and "http://testserver.local/i/" in response.text
     assert await Invite.count() == 1
     assert await AuditEvent.exists().where(AuditEvent.action == "invite.create")
+
+
+async def test_invite_link_uses_the_configured_base_url(settings):
+    import dataclasses
+
+    from coach.app import create_app
+
+    coach, _group, person = await _world()
+    app = create_app(dataclasses.replace(settings, base_url="https://coach.example.fi"))
+    async with AsyncTestClient(app=app) as client:
+        await sign_in_directly(client, user=coach)
+        response = await client.post(f"/participants/{person.id}/invite")
+    assert 'value="https://coach.example.fi/i/' in response.text
+
+
+def test_base_url_setting_is_checked(monkeypatch):
+    import pytest
+
+    from coach.settings import SettingsError, load_settings
+
+    monkeypatch.setenv("COACH_BASE_URL", "https://coach.example.fi/")
+    assert load_settings().base_url == "https://coach.example.fi"
+    monkeypatch.setenv("COACH_BASE_URL", "coach.example.fi")
+    with pytest.raises(SettingsError, match="COACH_BASE_URL"):
+        load_settings()
+    monkeypatch.delenv("COACH_BASE_URL")
+    assert load_settings().base_url is None
 
 
 async def test_coach_of_another_group_cannot_invite(client):

@@ -188,3 +188,45 @@ async def test_sign_in_rejects_a_login_without_csrf_token(client):
     assert response.status_code == 403
     assert await WebSession.count() == 0
     assert csrf_headers(client)
+
+
+async def test_sign_in_tidies_away_dead_sessions(client, settings):
+    from coach.auth.sessions import create_session
+
+    user = await make_user("anna")
+    _raw, old = await create_session(settings, user_id=user.id)  # another, forgotten device
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=settings.session_absolute_days + 1)
+    await WebSession.update({WebSession.last_seen_at: long_ago, WebSession.expires_at: long_ago}
+                            ).where(WebSession.id == old)
+    await login_as(client, user)
+    rows = await WebSession.select(WebSession.token_hash)
+    assert [row["token_hash"] for row in rows] == [hash_token(client.cookies.get(SESSION_COOKIE))]
+
+
+async def test_guessing_the_current_password_is_throttled(client):
+    user = await make_user("anna")
+    await sign_in_directly(client, user=user)
+    wrong = {"current_password": "guess guess guess", "new_password": "a new long passphrase",
+             "new_password_again": "a new long passphrase"}
+    for _attempt in range(5):
+        assert (await client.post("/password", data=wrong)).status_code == 422
+    blocked = await client.post("/password", data=wrong)
+    assert blocked.status_code == 429 and blocked.headers["retry-after"]
+    assert await AuditEvent.count().where(AuditEvent.action == "password.failure") == 5
+
+
+async def test_changing_the_password_ends_other_sessions(client, app):
+    from litestar.testing import AsyncTestClient
+
+    user = await make_user("anna")
+    async with AsyncTestClient(app=app) as laptop:
+        await sign_in_directly(laptop, user=user)
+        await sign_in_directly(client, user=user)
+        changed = await client.post("/password", data={
+            "current_password": "correct horse battery staple 42",
+            "new_password": "a new long passphrase", "new_password_again": "a new long passphrase",
+        }, follow_redirects=False)
+        assert changed.status_code == 303
+        assert (await client.get("/password")).status_code == 200
+        assert (await laptop.get("/password", follow_redirects=False)).status_code == 303
+    assert await WebSession.count() == 1

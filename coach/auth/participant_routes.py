@@ -37,6 +37,7 @@ from coach.auth.sessions import (
 from coach.auth.signin import check_password
 from coach.errors import error_response
 from coach.flash import flash
+from coach.forms import today
 from coach.i18n import gettext as _
 from coach.settings import Settings
 from coach.ui import url
@@ -49,7 +50,7 @@ def _settings(request: Request) -> Settings:
 
 
 def participant_home(request: Request) -> str:
-    return url(request, "participant.home") or url(request, "participant_home") or "/"
+    return url(request, "participant.home") or "/"
 
 
 def _invalid_link(request: Request) -> Response:
@@ -76,8 +77,8 @@ async def invite_create(request: Request, participant_id: FromPath[int]) -> Resp
     except InviteRefused as exc:
         return error_response(request, 409, str(exc))
     await audit(request, "invite.create", "participant", participant.id)
-    link = invite_url(settings.base_url, token)
-    expires_on = dt.date.today() + dt.timedelta(days=settings.invite_valid_days)
+    link = invite_url(settings.base_url or str(request.base_url), token)
+    expires_on = today() + dt.timedelta(days=settings.invite_valid_days)
     return Template("auth/invite.html", context={
         "participant": participant, "link": link, "qr": qr_svg(link), "expires_on": expires_on,
         "open_invites": await count_open_invites(participant.id),

@@ -32,7 +32,7 @@ CONTENT_SECURITY_POLICY = "; ".join((
 ))
 PERMISSIONS_POLICY = (
     "camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
-    "accelerometer=(), gyroscope=(), magnetometer=(), interest-cohort=()"
+    "accelerometer=(), gyroscope=(), magnetometer=()"
 )
 HSTS = "max-age=31536000; includeSubDomains"
 

@@ -7,6 +7,7 @@ from litestar.response import Redirect, Response, Template
 
 from coach.accounts.services import change_password
 from coach.accounts.tables import User
+from coach.auth import throttle
 from coach.auth.actor import Actor
 from coach.auth.audit import audit, client_ip
 from coach.auth.guards import staff_only
@@ -14,11 +15,13 @@ from coach.auth.sessions import (
     SESSION_COOKIE,
     clear_session_cookie,
     create_session,
+    end_expired_sessions,
     end_session,
     end_user_sessions,
     session_cookie,
 )
 from coach.auth.signin import sign_in
+from coach.errors import error_response
 from coach.flash import flash
 from coach.forms import text
 from coach.i18n import gettext as _
@@ -63,6 +66,7 @@ async def login_submit(request: Request) -> Response:
     old = request.cookies.get(SESSION_COOKIE)
     if old:
         await end_session(old)  # never carry an earlier session over a sign-in
+    await end_expired_sessions(settings)  # sign-ins are rare enough to tidy up on
     raw, _session_id = await create_session(settings, user_id=result.user.id)
     destination = "/password" if result.user.must_change_password else (
         target if target != "/" else home_path(request))
@@ -98,12 +102,21 @@ async def password_submit(request: Request) -> Response:
     """Change one's own password; other sessions of the user end, this one gets a new id."""
     actor: Actor = request.user
     form = await request.form()
+    # Guessing the current password here must cost as much as guessing it at /login.
+    limits = throttle.login_limits(actor.username, client_ip(request))
+    wait = await throttle.retry_after(limits)
+    if wait:
+        await audit(request, "password.throttled", "user", actor.user_id)
+        return error_response(request, 429, headers={"Retry-After": str(wait)})
     user = await User.objects().where(User.id == actor.user_id).first()
     errors = await change_password(
         user, str(form.get("current_password") or ""), str(form.get("new_password") or ""),
         str(form.get("new_password_again") or ""),
     )
     if errors:
+        if "current_password" in errors:
+            await throttle.record_failure(limits)
+            await audit(request, "password.failure", "user", actor.user_id)
         return Template("auth/password.html", status_code=422, context={
             "errors": errors, "forced": actor.must_change_password,
         })

@@ -125,12 +125,13 @@ async def end_participant_sessions(participant_id: int) -> None:
     await WebSession.delete().where(WebSession.participant == participant_id)
 
 
-async def end_expired_sessions() -> int:
-    """Delete sessions past their absolute lifetime; return how many."""
-    expired = await WebSession.select(WebSession.id).where(WebSession.expires_at <= now())
-    if expired:
-        await WebSession.delete().where(WebSession.expires_at <= now())
-    return len(expired)
+async def end_expired_sessions(settings: Settings) -> None:
+    """Delete sessions past their absolute lifetime or idle for too long."""
+    moment = now()
+    idle_since = moment - dt.timedelta(minutes=settings.session_idle_minutes)
+    await WebSession.delete().where(
+        (WebSession.expires_at <= moment) | (WebSession.last_seen_at <= idle_since)
+    )
 
 
 def session_cookie(settings: Settings, raw: str) -> Cookie:
