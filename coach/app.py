@@ -9,6 +9,8 @@ from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.static_files import create_static_files_router
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
 
 from coach import piccolo_app, pwa
 from coach.admin import routes as admin_routes
@@ -35,11 +37,32 @@ from coach.settings import FRONTEND_DIR, Settings, load_settings
 from coach.web import template_config
 
 
-def bind_tables(settings: Settings) -> None:
-    """Point every table at the configured database."""
+def bind_tables(settings: Settings) -> Engine:
+    """Point every table at the configured database and return its engine."""
     engine = make_engine(settings.database)
     for table in piccolo_app.TABLES:
         table._meta.db = engine
+    return engine
+
+
+def connection_pool_hooks(engine: Engine, size: int) -> tuple[list, list]:
+    """Return start-up and shut-down hooks that keep a PostgreSQL connection pool.
+
+    Without a pool every query would open a new connection. SQLite needs none, and a
+    size of 0 turns it off (the tests do: their lifespan runs on another event loop).
+    """
+    if not isinstance(engine, PostgresEngine) or size == 0:
+        return [], []
+
+    async def open_pool() -> None:
+        await engine.start_connection_pool(
+            min_size=1, max_size=size, server_settings={"application_name": "coach"}
+        )
+
+    async def close_pool() -> None:
+        await engine.close_connection_pool()
+
+    return [open_pool], [close_pool]
 
 
 def route_handlers() -> list:
@@ -72,10 +95,13 @@ def route_handlers() -> list:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     configure_logging()
-    bind_tables(settings)
+    engine = bind_tables(settings)
+    on_startup, on_shutdown = connection_pool_hooks(engine, settings.db_pool_size)
     load_instruments()  # a malformed instrument file stops start-up here
     app = Litestar(
         route_handlers=route_handlers(),
+        on_startup=on_startup,
+        on_shutdown=on_shutdown,
         template_config=template_config(),
         plugins=[HTMXPlugin()],
         # Keep AccountLanguageMiddleware after the authentication middleware: it reads the user.

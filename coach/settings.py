@@ -146,6 +146,7 @@ class Settings:
     invite_valid_days: int = 14
     max_body_bytes: int = 1_000_000
     export_k: int = 5
+    db_pool_size: int = 10  # PostgreSQL connections per worker; 0: no pool
     # After consent is withdrawn, an admin's erasure deletes the person's rows ("delete")
     # or keeps them for statistics without any link to the person ("unlink").
     erasure_mode: str = "delete"
@@ -180,6 +181,7 @@ def load_settings() -> Settings:
         invite_valid_days=_env_int("COACH_INVITE_VALID_DAYS", 14, minimum=1, maximum=90),
         max_body_bytes=_env_int("COACH_MAX_BODY_BYTES", 1_000_000, minimum=10_000),
         export_k=_env_int("COACH_EXPORT_K", 5, minimum=2, maximum=50),
+        db_pool_size=_env_int("COACH_DB_POOL_SIZE", 10, minimum=0, maximum=200),
         erasure_mode=_env_choice("COACH_ERASURE_MODE", "delete", ERASURE_MODES),
         base_url=_env_base_url(),
     )

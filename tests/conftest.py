@@ -14,6 +14,9 @@ _DATA_DIR = tempfile.mkdtemp(prefix="coach-test-")
 os.environ["COACH_DATA_DIR"] = _DATA_DIR
 os.environ.setdefault("COACH_SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
 os.environ["COACH_ENV"] = "development"
+# Litestar's test client runs the lifespan on another event loop than the requests, so a
+# connection pool opened at start-up could not serve them; test_serve.py covers the pool.
+os.environ["COACH_DB_POOL_SIZE"] = "0"
 
 import pytest  # noqa: E402
 from litestar.testing import AsyncTestClient  # noqa: E402

@@ -104,7 +104,7 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("POST", "/admin/groups/{group_id:int}/close"): Expect(303, 403, 403, 403, 403, 303),
     ("GET", "/admin/audit"): ADMIN_PAGE,
     # The coach's phone (issue 4)
-    ("GET", "/"): Expect(303, 403, OK, OK, OK, OK),
+    ("GET", "/"): Expect(303, 303, OK, OK, OK, OK),  # a participant is sent to /me
     ("GET", "/groups/{group_id:int}"): GROUP_PAGE,
     ("GET", "/groups/{group_id:int}/meetings/new"): GROUP_PAGE,
     ("POST", "/groups/{group_id:int}/meetings/new"): GROUP_FORM,

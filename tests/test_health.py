@@ -16,3 +16,4 @@ async def test_healthz_answers_503_with_a_reason_when_the_database_fails(client,
     assert response.status_code == 503
     assert response.json()["status"] == "error"
     assert "database unavailable" in response.json()["reason"]
+

@@ -123,13 +123,14 @@ async def test_an_admin_sees_every_group_and_an_evaluator_none(client):
     assert "Ryhmä" not in response.text
 
 
-async def test_home_needs_a_signed_in_staff_member(client):
+async def test_home_needs_a_signed_in_staff_member_and_sends_participants_to_their_page(client):
     w = await make_world()
     response = await client.get("/", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"].startswith("/login")
     await sign_in(client, participant=w.anna)
     response = await client.get("/", follow_redirects=False)
-    assert response.status_code == 403
+    assert response.status_code == 303 and response.headers["location"] == "/me"
+    assert "Ryhmä A" not in response.text
 
 
 async def test_home_answers_htmx_with_the_groups_block_only(client):

@@ -449,3 +449,36 @@ async def test_the_participant_page_answers_htmx_with_the_news_block(client):
     assert response.status_code == 200 and is_fragment(response)
     assert response.text.lstrip().startswith('<section id="news"')
     assert 'name="_csrf_token"' in response.text
+
+
+async def test_an_admin_sees_the_erase_link_only_after_consent_is_withdrawn(client):
+    world = await make_world()
+    await sign_in(client, world.admin)
+    page = await client.get(f"/participants/{world.anna.id}")
+    assert f"/admin/participants/{world.anna.id}/erase" not in page.text
+    await Participant.update({Participant.consent_withdrawn_on: world.anna.enrolled_on}).where(
+        Participant.id == world.anna.id
+    )
+    page = await client.get(f"/participants/{world.anna.id}")
+    assert f"/admin/participants/{world.anna.id}/erase" in page.text
+
+
+async def test_a_coach_never_sees_the_erase_link(client):
+    world = await make_world()
+    await Participant.update({Participant.consent_withdrawn_on: world.anna.enrolled_on}).where(
+        Participant.id == world.anna.id
+    )
+    await sign_in(client, world.coach)
+    page = await client.get(f"/participants/{world.anna.id}")
+    assert page.status_code == 200
+    assert "/erase" not in page.text
+
+
+async def test_an_erased_participant_is_gone_for_coaches_and_admins(client):
+    world = await make_world()
+    await Participant.update({Participant.erased_at: now()}).where(
+        Participant.id == world.anna.id
+    )
+    for user in (world.coach, world.admin):
+        await sign_in(client, user)
+        assert (await client.get(f"/participants/{world.anna.id}")).status_code == 404

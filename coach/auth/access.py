@@ -44,7 +44,8 @@ async def get_group_for(actor: Actor, group_id: int) -> CoachingGroup:
 async def get_participant_for(actor: Actor, participant_id: int) -> Participant:
     """Return the participant if the actor may see them: themselves, their coach, an admin."""
     participant = await Participant.objects().where(Participant.id == participant_id).first()
-    if participant is None:
+    if participant is None or participant.erased_at is not None:
+        # An erased participant's record holds nothing to show; what is kept is unlinked.
         raise NotFoundException()
     if actor.role == "participant":
         if actor.participant_id == participant.id:
