@@ -1,10 +1,9 @@
 """`coach serve` as a real server: it answers, and keeps a pool on PostgreSQL."""
 
+import asyncio
 import os
 import socket
-import subprocess
 import sys
-import time
 
 import httpx
 
@@ -24,33 +23,41 @@ async def pooled_connections() -> int:
     return rows[0]["n"]
 
 
+async def run_coach(environment: dict[str, str], *args: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "coach.cli", *args, env=environment,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )
+
+
 async def test_coach_serve_answers_and_keeps_a_postgresql_pool(tmp_path):
     port = free_port()
     environment = dict(os.environ, PORT=str(port), COACH_DB_POOL_SIZE="4")
-    if "DATABASE_URL" not in environment:
+    on_postgres = User._meta.db.engine_type == "postgres"
+    if not on_postgres:
         environment["COACH_DATA_DIR"] = str(tmp_path)  # SQLite: a database of its own
-        subprocess.run([sys.executable, "-m", "coach.cli", "migrate"], env=environment,
-                       check=True, capture_output=True)
-    server = subprocess.Popen([sys.executable, "-m", "coach.cli", "serve"], env=environment,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        migrate = await run_coach(environment, "migrate")
+        assert await migrate.wait() == 0
+    server = await run_coach(environment, "serve")
     try:
         response = None
-        for _ in range(100):
-            try:
-                response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        async with httpx.AsyncClient() as http:
+            for _ in range(100):
+                try:
+                    response = await http.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
         assert response is not None and response.status_code == 200
         assert response.json() == {"status": "ok"}
-        if User._meta.db.engine_type == "postgres":
+        if on_postgres:
             assert await pooled_connections() >= 1
     finally:
         server.terminate()
-        server.wait(timeout=20)
-    if User._meta.db.engine_type == "postgres":
+        await asyncio.wait_for(server.wait(), timeout=20)
+    if on_postgres:
         for _ in range(50):
             if await pooled_connections() == 0:
                 break
-            time.sleep(0.1)
+            await asyncio.sleep(0.1)
         assert await pooled_connections() == 0  # closed at shut-down
