@@ -31,13 +31,35 @@ async def test_home_lists_open_groups_and_whether_today_is_logged():
     closed = await make_group(name="Closed", closed_at=now())
     await create_meeting(first.id, {"held_on": today(), "duration_minutes": 90, "themes": [],
                                     "present": set(), "private_note": ""}, None)
-    groups = await services.groups_for_home([first.id, second.id, closed.id], today())
+    groups, earlier = await services.groups_for_home([first.id, second.id, closed.id], today())
     assert {g["name"]: g["logged_today"] for g in groups} == {"First": True, "Second": False}
+    assert earlier == []
 
 
 async def test_home_shows_only_the_given_groups():
     await make_group(name="Not mine")
-    assert await services.groups_for_home([], today()) == []
+    assert await services.groups_for_home([], today()) == ([], [])
+
+
+async def test_a_group_past_its_follow_up_is_listed_by_name_only():
+    # Ended 8 months ago: the six-month follow-up and its month of grace are over.
+    old = await make_group(name="Old", starts_on=today() - dt.timedelta(weeks=52 + 35))
+    in_follow_up = await make_group(name="Following up",
+                                    starts_on=today() - dt.timedelta(weeks=52 + 20))
+    groups, earlier = await services.groups_for_home([old.id, in_follow_up.id], today())
+    assert [g["name"] for g in groups] == ["Following up"]
+    assert [g["name"] for g in earlier] == ["Old"]
+    assert "to_see" not in earlier[0]
+
+
+async def test_the_home_page_links_earlier_groups(client):
+    w = await make_world()
+    old = await make_group(name="Kevät 2024", coaches=[w.coach],
+                           starts_on=today() - dt.timedelta(weeks=52 + 35))
+    await sign_in(client, w.coach)
+    page = await client.get("/")
+    assert "Earlier groups" in page.text
+    assert f'href="/groups/{old.id}"' in page.text
 
 
 async def test_participants_without_news_for_30_days_are_listed():
@@ -51,7 +73,7 @@ async def test_participants_without_news_for_30_days_are_listed():
         await age_records(person, 45)
     await Participant.update({Participant.created_at: now()}).where(Participant.id == fresh.id)
     await record_news(news, "work_trial", today(), None)
-    [home] = await services.groups_for_home([group.id], today())
+    [home], _earlier = await services.groups_for_home([group.id], today())
     assert [p["display_name"] for p in home["quiet"]] == ["Quiet"]
     assert home["participant_count"] == 3
 
@@ -60,7 +82,7 @@ async def test_news_29_days_old_is_still_recent():
     group = await make_group()
     person = await make_participant(group)
     await age_records(person, services.QUIET_DAYS - 1)
-    [home] = await services.groups_for_home([group.id], today())
+    [home], _earlier = await services.groups_for_home([group.id], today())
     assert home["quiet"] == []
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from coach.assessments.schedule import DUE, LATE
+from coach.assessments.schedule import DUE, FOLLOW_UP_MONTHS, LATE, add_months
 from coach.assessments.services import group_due_list
 from coach.assessments.tables import Assessment
 from coach.choices import EMPLOYED_STATUSES
@@ -19,6 +19,9 @@ from coach.participants.tables import Participant, StatusChange
 WELLBEING = "who5"
 WORK_ABILITY = "was"
 QUIET_DAYS = 30  # a participant with no news for this long is worth asking about
+# After its six-month follow-up (and a month's grace for late answers) a group has no
+# next steps left; the home page lists it only by name.
+GRACE_AFTER_FOLLOW_UP_DAYS = 31
 
 
 async def participants_of(group_ids: list[int]) -> list[dict[str, Any]]:
@@ -128,26 +131,43 @@ def quiet_participants(people: list[dict[str, Any]],
     return quiet
 
 
-async def groups_for_home(group_ids: list[int], today: dt.date) -> list[dict[str, Any]]:
-    """Return each visible open group with its next steps for today."""
+def has_next_steps(group: CoachingGroup, today: dt.date) -> bool:
+    """Say whether a group may still have work: running, or within its follow-up window."""
+    follow_up = add_months(group.ends_on, FOLLOW_UP_MONTHS)
+    return today <= follow_up + dt.timedelta(days=GRACE_AFTER_FOLLOW_UP_DAYS)
+
+
+async def open_groups(group_ids: list[int]) -> list[CoachingGroup]:
+    """Return the visible groups that are not closed, newest first."""
     if not group_ids:
         return []
-    rows = await (CoachingGroup.objects()
+    return await (CoachingGroup.objects()
                   .where(CoachingGroup.id.is_in(group_ids))
                   .where(CoachingGroup.closed_at.is_null())
                   .order_by(CoachingGroup.starts_on, ascending=False)
                   .order_by(CoachingGroup.name))
-    ids = [row.id for row in rows]
+
+
+async def groups_for_home(group_ids: list[int], today: dt.date
+                          ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Return (open groups with their next steps for today, earlier groups by name only)."""
+    rows = await open_groups(group_ids)
+    current = [row for row in rows if has_next_steps(row, today)]
+    earlier = [row.to_dict() for row in rows if not has_next_steps(row, today)]
+    ids = [row.id for row in current]
     logged_today = set(await (Meeting.select(Meeting.group)
                               .where(Meeting.group.is_in(ids or [0]))
                               .where(Meeting.held_on == today).output(as_list=True)))
     people = await participants_of(ids)
     history_by_id = await histories([person["id"] for person in people])
+    people_by_group: dict[int, list[dict[str, Any]]] = {group_id: [] for group_id in ids}
+    for person in people:
+        people_by_group[person["group"]].append(person)
     groups = []
-    for row in rows:
+    for row in current:
         group = row.to_dict()
         groups.append(group)
-        mine = [person for person in people if person["group"] == group["id"]]
+        mine = people_by_group[group["id"]]
         group["running"] = group["starts_on"] <= today <= group["ends_on"]
         group["logged_today"] = group["id"] in logged_today
         group["participant_count"] = sum(
@@ -155,7 +175,7 @@ async def groups_for_home(group_ids: list[int], today: dt.date) -> list[dict[str
         group["quiet"] = quiet_participants(mine, history_by_id, today)
         group["due"] = await due_checks(row, today)
         group["to_see"] = people_to_see(group["due"], group["quiet"])
-    return groups
+    return groups, earlier
 
 
 def people_to_see(due: list[dict[str, Any]], quiet: list[dict[str, Any]]) -> list[dict[str, Any]]:

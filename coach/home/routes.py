@@ -19,9 +19,9 @@ async def home(request: Request) -> Response:
     if request.user.role == "participant":
         # The logo links here; a participant's front page is their own.
         return Redirect(request.app.route_reverse("participant.home"), status_code=303)
-    groups = await groups_for_home(await visible_group_ids(request.user), today())
+    groups, earlier = await groups_for_home(await visible_group_ids(request.user), today())
     if groups:
         await audit(request, "home.view", "group", None,
                     {"groups": [group["id"] for group in groups]})
-    return page(request, "home/index.html", {"groups": groups, "today": today()},
-                block="groups")
+    return page(request, "home/index.html",
+                {"groups": groups, "earlier": earlier, "today": today()}, block="groups")
