@@ -74,7 +74,7 @@ class User(Table, tablename="app_user", schema=None):
 
 ID = "2026-11-27T23:17:02:300393"
 VERSION = "1.38.0"
-DESCRIPTION = "True"
+DESCRIPTION = "initial schema"
 
 
 async def forwards():

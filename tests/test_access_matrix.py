@@ -27,6 +27,7 @@ from coach.accounts.tables import User
 from coach.app import create_app
 from coach.audit.log import now
 from coach.meetings.tables import Meeting
+from coach.participants.tables import StatusChange
 from coach.settings import load_settings
 from tests.auth_helpers import csrf_token, sign_in_directly
 from tests.factories import make_group, make_participant, make_user
@@ -117,6 +118,9 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("POST", "/groups/{group_id:int}/participants/new"): GROUP_FORM,
     ("GET", "/participants/{participant_id:int}"): GROUP_PAGE,
     ("POST", "/participants/{participant_id:int}/news"): GROUP_FORM,
+    ("GET", "/participants/{participant_id:int}/news/{entry_id:int}/delete"): GROUP_PAGE,
+    ("POST", "/participants/{participant_id:int}/news/{entry_id:int}/delete"):
+        Expect(303, 403, 303, 404, 403, 303),
     ("GET", "/participants/{participant_id:int}/edit"): GROUP_PAGE,
     ("POST", "/participants/{participant_id:int}/edit"): GROUP_FORM,
     ("GET", "/participants/{participant_id:int}/leave"): GROUP_PAGE,
@@ -193,6 +197,15 @@ def param(name: str):
 @param("participant_id")
 async def _participant_id(world: World) -> int:
     return world.participant.id
+
+
+@param("entry_id")
+async def _entry_id(world: World) -> int:
+    # News recorded after enrolment: the entry at enrolment itself may not be removed.
+    entry = StatusChange(participant=world.participant.id, status="work_trial",
+                         effective_on=world.participant.enrolled_on, recorded_at=now())
+    await entry.save()
+    return entry.id
 
 
 @param("group_id")

@@ -44,6 +44,10 @@ async def test_migrations_run_backwards_and_forwards_again():
 
     await migrate_forwards()
     assert expected <= await table_names()
+    # The hand-written rules migration came back too.
+    from tests.test_database_rules import test_a_meeting_length_out_of_range_is_refused
+
+    await test_a_meeting_length_out_of_range_is_refused(0)
 
 
 async def test_migrated_columns_match_the_table_definitions():

@@ -19,13 +19,14 @@ from coach.groups.tables import CoachingGroup
 from coach.i18n import gettext as _
 from coach.labels import options
 from coach.participants import services
-from coach.participants.tables import Participant
+from coach.participants.tables import Participant, StatusChange
 from coach.web import page
 
 coach_or_admin = require_roles("coach", "admin")
 FORM = "participants/form.html"
 PAGE = "participants/detail.html"
 LEAVE = "participants/leave.html"
+REMOVE = "participants/news_delete.html"
 
 
 def error_status(request: Request) -> int:
@@ -104,12 +105,14 @@ async def participant_page(request: Request, participant_id: FromPath[int]) -> R
 
 async def show_page(request: Request, participant: Participant, group: CoachingGroup,
                     news_form: dict[str, str], errors: dict[str, str], *, saved: bool = False,
+                    removed: bool = False, refused: bool = False,
                     status_code: int = 200) -> Response:
     context = {
         "participant": participant, "group": group, "today": today(),
         **await services.participant_overview(participant, today()),
         "news_form": news_form or {"effective_on": today().isoformat()},
-        "errors": errors, "saved": saved, "status_options": options(LabourStatus),
+        "errors": errors, "saved": saved, "removed": removed, "refused": refused,
+        "status_options": options(LabourStatus),
         "LabourStatus": LabourStatus,
     }
     return page(request, PAGE, context, block="news", status_code=status_code)
@@ -134,6 +137,53 @@ async def record_news(request: Request, participant_id: FromPath[int]) -> Respon
     if request.htmx and not request.htmx.boosted:
         return await show_page(request, participant, group, {}, {}, saved=True)
     flash(request, _("News saved."), "success")
+    return go_to(request, participant)
+
+
+async def find_entry(request: Request, participant_id: int,
+                     entry_id: int) -> tuple[Participant, CoachingGroup, StatusChange]:
+    """Return the participant, their group and one entry of their status history."""
+    participant, group = await find(request, participant_id)
+    return participant, group, await services.get_news_entry(participant, entry_id)
+
+
+def remove_page(request: Request, participant: Participant, group: CoachingGroup,
+                entry: StatusChange, *, refused: bool, status_code: int = 200) -> Response:
+    context = {"participant": participant, "group": group, "entry": entry, "refused": refused,
+               "LabourStatus": LabourStatus}
+    return page(request, REMOVE, context, block="content", status_code=status_code)
+
+
+@get("/participants/{participant_id:int}/news/{entry_id:int}/delete",
+     name="participant_news_delete_confirm", guards=[coach_or_admin])
+async def confirm_remove_news(request: Request, participant_id: FromPath[int],
+                              entry_id: FromPath[int]) -> Response:
+    """Ask before removing a mistaken status entry (the step that needs no JavaScript)."""
+    participant, group, entry = await find_entry(request, participant_id, entry_id)
+    await audit(request, "participant.view", "participant", participant.id,
+                {"page": "news.delete"})
+    return remove_page(request, participant, group, entry,
+                       refused=await services.is_entry_status(entry))
+
+
+@post("/participants/{participant_id:int}/news/{entry_id:int}/delete",
+      name="participant_news_delete", guards=[coach_or_admin])
+async def remove_news(request: Request, participant_id: FromPath[int],
+                      entry_id: FromPath[int]) -> Response:
+    """Remove a mistaken status entry; htmx gets the updated timeline in place."""
+    participant, group, entry = await find_entry(request, participant_id, entry_id)
+    inline = bool(request.htmx and not request.htmx.boosted)
+    if not await services.remove_news(entry):
+        if inline:
+            return await show_page(request, participant, group, {}, {}, refused=True)
+        return remove_page(request, participant, group, entry, refused=True, status_code=409)
+    # The status and date say what was corrected; the name stays out of the log.
+    await audit(request, "participant.news.delete", "participant", participant.id,
+                {"status": entry.status, "effective_on": entry.effective_on.isoformat(),
+                 "status_change": entry.id})
+    if inline:
+        return await show_page(request, participant, group, {}, {}, removed=True)
+    flash(request, _("Entry removed."), "success")
     return go_to(request, participant)
 
 
@@ -197,4 +247,5 @@ async def mark_left(request: Request, participant_id: FromPath[int]) -> Response
 
 
 ROUTES = [new_participant, create_participant, participant_page, record_news,
+          confirm_remove_news, remove_news,
           edit_participant, update_participant, leave_form, mark_left]

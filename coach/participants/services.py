@@ -6,7 +6,10 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from litestar.exceptions import NotFoundException
+
 from coach.assessments.instruments import get_instrument
+from coach.assessments.services import progress_of
 from coach.assessments.tables import Assessment
 from coach.audit.log import now
 from coach.choices import Education, Gender, LabourStatus, UnemploymentDuration
@@ -24,6 +27,7 @@ from coach.groups.tables import CoachingGroup
 from coach.i18n import current_language
 from coach.i18n import gettext as _
 from coach.meetings.tables import Attendance
+from coach.participant_portal.chart import chart_for
 from coach.participants.tables import Participant, StatusChange
 
 OLDEST_AGE = 100
@@ -183,6 +187,30 @@ async def status_history(participant_id: int) -> list[dict[str, Any]]:
                   .order_by(StatusChange.effective_on).order_by(StatusChange.id))
 
 
+async def get_news_entry(participant: Participant, entry_id: int) -> StatusChange:
+    """Return one entry of this participant's status history, or raise 404."""
+    entry = await StatusChange.objects().where(
+        (StatusChange.id == entry_id) & (StatusChange.participant == participant.id)).first()
+    if entry is None:
+        raise NotFoundException()
+    return entry
+
+
+async def is_entry_status(entry: StatusChange) -> bool:
+    """Say whether this is the status at enrolment, which only editing the details changes."""
+    first = await _entry_status(entry.participant)
+    return first is not None and first.id == entry.id
+
+
+async def remove_news(entry: StatusChange) -> bool:
+    """Delete a mistaken status entry; refuse (False) the status at enrolment."""
+    async with StatusChange._meta.db.transaction():
+        if await is_entry_status(entry):
+            return False
+        await StatusChange.delete().where(StatusChange.id == entry.id)
+    return True
+
+
 def current_status(history: list[dict[str, Any]], on: dt.date) -> str | None:
     """Return the status in force on a date, from a history sorted oldest first."""
     status = None
@@ -233,9 +261,12 @@ async def participant_overview(participant: Participant, today: dt.date) -> dict
     present = sum(1 for row in attendance if row["present"])
     return {
         "history": list(reversed(history)),
+        "entry_id": history[0]["id"] if history else None,  # the status at enrolment
         "status": current_status(history, today) or participant.status_at_entry,
         "attendance": attendance,
         "attended": present,
         "expected": len(attendance),
         "scores": describe_scores(await score_history(participant.id)),
+        "charts": [(entry, chart_for(entry))
+                   for entry in await progress_of(participant.id, current_language.get())],
     }
