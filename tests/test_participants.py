@@ -482,3 +482,174 @@ async def test_an_erased_participant_is_gone_for_coaches_and_admins(client):
     for user in (world.coach, world.admin):
         await sign_in(client, user)
         assert (await client.get(f"/participants/{world.anna.id}")).status_code == 404
+
+
+# --- removing a mistaken status entry -----------------------------------------------------
+
+async def test_removing_refuses_the_entry_at_enrolment_and_deletes_later_news():
+    group = await make_group()
+    person = await make_participant(group)
+    news = await services.record_news(person, "work_trial", person.enrolled_on, None)
+    [first, _later] = await services.status_history(person.id)
+    entry = await services.get_news_entry(person, first["id"])
+    assert await services.is_entry_status(entry)
+    assert await services.remove_news(entry) is False
+    assert await services.remove_news(await services.get_news_entry(person, news.id)) is True
+    assert [h["id"] for h in await services.status_history(person.id)] == [first["id"]]
+
+
+def delete_url(person, entry_id) -> str:
+    return f"/participants/{person.id}/news/{entry_id}/delete"
+
+
+async def test_the_timeline_links_later_entries_to_removal_but_not_the_entry_at_enrolment(client):
+    w = await make_world()
+    news = await services.record_news(w.anna, "work_trial", today(), None)
+    entry_id = (await services.status_history(w.anna.id))[0]["id"]
+    await sign_in(client, w.coach)
+    response = await client.get(f"/participants/{w.anna.id}")
+    assert f'href="{delete_url(w.anna, news.id)}"' in response.text
+    assert f'hx-post="{delete_url(w.anna, news.id)}"' in response.text
+    assert delete_url(w.anna, entry_id) not in response.text
+    assert "Situation when joining" in response.text
+
+
+async def test_removing_news_asks_first_then_removes_and_audits_without_the_name(client):
+    w = await make_world()
+    news = await services.record_news(w.anna, "employed_full_time", today(), None)
+    await sign_in(client, w.coach)
+    url = delete_url(w.anna, news.id)
+    confirm = await client.get(url)
+    assert confirm.status_code == 200
+    assert f'action="{url}"' in confirm.text and 'method="post"' in confirm.text
+    assert 'name="_csrf_token"' in confirm.text
+    assert "Employed full time" in confirm.text
+    assert len(await services.status_history(w.anna.id)) == 2  # asking removed nothing
+    response = await client.post(url, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/participants/{w.anna.id}"
+    assert [h["status"] for h in await services.status_history(w.anna.id)] == ["unemployed"]
+    [event] = await audit_actions("participant.news.delete")
+    assert (event["target_type"], event["target_id"]) == ("participant", w.anna.id)
+    assert event["actor_user_id"] == w.coach.id
+    assert event["detail"]["status"] == "employed_full_time"
+    assert event["detail"]["effective_on"] == today().isoformat()
+    assert "Anna" not in str(event["detail"])
+
+
+async def test_removing_news_with_htmx_returns_the_updated_timeline(client):
+    w = await make_world()
+    news = await services.record_news(w.anna, "self_employed", today(), None)
+    await sign_in(client, w.coach)
+    response = await client.post(delete_url(w.anna, news.id), headers=HTMX)
+    assert response.status_code == 200 and is_fragment(response)
+    assert response.text.lstrip().startswith('<section id="news"')
+    assert "Entry removed." in response.text
+    timeline = response.text[response.text.index('<ol class="timeline">'):]
+    assert "Self-employed" not in timeline and "Unemployed" in timeline
+
+
+async def test_an_admin_may_remove_news(client):
+    w = await make_world()
+    news = await services.record_news(w.stranger, "education", today(), None)
+    await sign_in(client, w.admin)
+    response = await client.post(delete_url(w.stranger, news.id), follow_redirects=False)
+    assert response.status_code == 303
+    assert len(await services.status_history(w.stranger.id)) == 1
+
+
+async def test_the_entry_at_enrolment_is_refused_with_a_message(client):
+    w = await make_world()
+    entry_id = (await services.status_history(w.anna.id))[0]["id"]
+    await sign_in(client, w.coach)
+    url = delete_url(w.anna, entry_id)
+    message = "The situation when joining cannot be removed."
+    confirm = await client.get(url)
+    assert confirm.status_code == 200 and message in confirm.text
+    assert f'action="{url}"' not in confirm.text
+    response = await client.post(url)
+    assert response.status_code == 409 and message in response.text
+    response = await client.post(url, headers=HTMX)
+    assert response.status_code == 200 and is_fragment(response)
+    assert message in response.text
+    assert len(await services.status_history(w.anna.id)) == 1
+    assert await audit_actions("participant.news.delete") == []
+
+
+async def test_removing_news_needs_the_participants_coach_and_this_participants_entry(client):
+    w = await make_world()
+    news = await services.record_news(w.anna, "work_trial", today(), None)
+    bens = await services.record_news(w.ben, "work_trial", today(), None)
+    url = delete_url(w.anna, news.id)
+    csrf_token(client)
+    response = await client.post(url, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")
+    assert (await client.get(url, follow_redirects=False)).status_code == 303
+    await sign_in(client, w.evaluator)
+    assert (await client.post(url)).status_code == 403
+    assert (await client.get(url)).status_code == 403
+    client.cookies.clear()
+    await sign_in(client, participant=w.anna)
+    assert (await client.post(url)).status_code == 403
+    client.cookies.clear()
+    await sign_in(client, w.other_coach)
+    assert (await client.post(url)).status_code == 404
+    assert (await client.get(url)).status_code == 404
+    client.cookies.clear()
+    await sign_in(client, w.coach)
+    assert (await client.put(url)).status_code == 405
+    assert (await client.delete(url)).status_code == 405
+    # Ben's entry through Anna's address, and an entry that does not exist.
+    assert (await client.post(delete_url(w.anna, bens.id))).status_code == 404
+    assert (await client.get(delete_url(w.anna, bens.id))).status_code == 404
+    assert (await client.post(delete_url(w.anna, 999_999))).status_code == 404
+    assert len(await services.status_history(w.anna.id)) == 2
+    assert len(await services.status_history(w.ben.id)) == 2
+    assert await audit_actions("participant.news.delete") == []
+
+
+async def test_removing_news_needs_the_csrf_token(client):
+    w = await make_world()
+    news = await services.record_news(w.anna, "work_trial", today(), None)
+    await sign_in(client, w.coach)
+    client.headers.pop("x-csrftoken", None)
+    response = await client.post(delete_url(w.anna, news.id), follow_redirects=False)
+    assert response.status_code == 403
+    assert len(await services.status_history(w.anna.id)) == 2
+
+
+# --- the score charts ---------------------------------------------------------------------
+
+async def add_score(person, instrument, day, score, band):
+    await Assessment(participant=person.id, instrument=instrument, instrument_version="1",
+                     taken_on=day, completed_at=now(), answers={}, raw_score=score,
+                     score=score, band=band, mode="invite").save()
+
+
+async def test_the_participant_page_draws_a_chart_per_instrument_above_the_table(client):
+    w = await make_world()
+    start = today() - dt.timedelta(days=60)
+    for day, who5, was, life in ((start, 40.0, 5.0, 50.0), (today(), 72.0, 7.0, 70.0)):
+        await add_score(w.anna, "who5", day, who5, "low")
+        await add_score(w.anna, "was", day, was, "moderate")
+        await add_score(w.anna, "lifestyle", day, life, "fair")
+    await sign_in(client, w.coach)
+    response = await client.get(f"/participants/{w.anna.id}")
+    assert response.status_code == 200
+    text = response.text
+    assert text.count('<svg viewBox="0 0 320 200" role="img"') == 3
+    for key in ("who5", "was", "lifestyle"):
+        assert f'aria-labelledby="chart-{key}-title chart-{key}-desc"' in text
+    assert text.count("<polyline") == 3  # two results each: a line joins them
+    assert "Wellbeing (WHO-5): results over time" in text
+    assert text.index('id="chart-who5-title"') < text.index("<table")  # the table stays
+    assert "<td>Work ability</td>" in text
+    assert " style=" not in text  # the CSP forbids inline styles
+
+
+async def test_the_participant_page_has_no_chart_without_scores(client):
+    w = await make_world()
+    await sign_in(client, w.coach)
+    response = await client.get(f"/participants/{w.anna.id}")
+    assert "<svg viewBox" not in response.text
+    assert "No self-assessments yet." in response.text

@@ -6,14 +6,18 @@ Set COACH_DOC_SCREENSHOTS=1 to refresh the README's screenshots in docs/screensh
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
 import pytest
 
+from coach.assessments.tables import Assessment
+from coach.audit.log import now
 from coach.forms import today
 from coach.meetings.services import theme_list
 from coach.meetings.tables import Attendance, Meeting
+from coach.participants import services as participants
 from coach.participants.tables import StatusChange
 from tests.browser.checks import assert_phone_friendly, screenshot, sign_in
 from tests.factories import DEFAULT_PASSWORD, make_group, make_participant, make_user
@@ -40,12 +44,25 @@ async def check(page, name: str) -> None:
     await shoot(page, name)
 
 
+async def add_scores(person) -> None:
+    """Give a participant two results of each check, so their page draws the charts."""
+    first = today() - dt.timedelta(days=90)
+    for day, who5, was, life in ((first, 44.0, 5.0, 55.0), (today(), 68.0, 7.0, 75.0)):
+        for instrument, score, band in (("who5", who5, "low"), ("was", was, "moderate"),
+                                        ("lifestyle", life, "fair")):
+            await Assessment(participant=person.id, instrument=instrument,
+                             instrument_version="1", taken_on=day, completed_at=now(),
+                             answers={}, raw_score=score, score=score, band=band,
+                             mode="invite").save()
+
+
 @pytest.mark.parametrize("language", ["fi", "sv", "en"])
 async def test_coach_logs_a_meeting_and_records_a_new_job(page, live_server, language):
     coach = await make_user("kaisa", "coach", display_name="Kaisa")
     group = await make_group("Voimaa arkeen", coaches=[coach], usual_duration_minutes=90)
     anna = await make_participant(group, display_name="Anna")
     ben = await make_participant(group, display_name="Ben", gender="male")
+    await add_scores(anna)
     await page.context.add_cookies([{"name": "lang", "value": language, "url": live_server}])
 
     await sign_in(page, "kaisa", DEFAULT_PASSWORD)
@@ -72,6 +89,7 @@ async def test_coach_logs_a_meeting_and_records_a_new_job(page, live_server, lan
     await page.click(f"#participants a[href='/participants/{anna.id}']")
     await page.wait_for_url(f"**/participants/{anna.id}")
     await page.locator("#news-form").wait_for()
+    assert await page.locator("section[aria-labelledby=scores-title] svg[role=img]").count() == 3
     await check(page, f"participant-{language}")
     # axe-core leaves empty style attributes behind, and htmx's settle step would copy them
     # onto the swapped-in elements, which the CSP reports; a fresh page has none.
@@ -142,3 +160,15 @@ async def test_the_other_coach_screens_are_accessible(page, live_server):
     await check(page, "mark-left-en")
     await page.goto(f"/meetings/{meeting.id}/delete")
     await check(page, "delete-meeting-en")
+
+    # Remove a mistaken status entry: without JavaScript through the confirmation page,
+    # with htmx after the browser's own "are you sure" and the timeline swapped in place.
+    wrong = await participants.record_news(anna, "work_trial", today(), coach.id)
+    await page.goto(f"/participants/{anna.id}/news/{wrong.id}/delete")
+    await check(page, "remove-news-en")
+    await page.goto(f"/participants/{anna.id}")
+    page.once("dialog", lambda dialog: dialog.accept())
+    await page.click(f"#news a[href='/participants/{anna.id}/news/{wrong.id}/delete']")
+    await page.locator("#news .flash--success").wait_for()
+    assert await page.locator("#news .timeline > li").count() == 1
+    assert await StatusChange.count().where(StatusChange.participant == anna.id) == 1
