@@ -8,6 +8,8 @@ import getpass
 import os
 import sys
 
+import asyncpg
+
 from coach.settings import SettingsError, load_settings
 
 
@@ -148,6 +150,11 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"coach: {exc}", file=sys.stderr)
         return 2
+    except (OSError, asyncpg.PostgresError) as exc:
+        # An unreachable or refusing database: say which one, without a traceback.
+        where = load_settings().database.describe()
+        print(f"coach: cannot use the database {where}: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -92,3 +92,12 @@ def test_production_without_a_secret_refuses_to_start(tmp_path):
     result = run_coach(tmp_path, "serve", COACH_ENV="production", COACH_SECRET_KEY="")
     assert result.returncode == 2
     assert "COACH_SECRET_KEY" in result.stderr
+
+
+def test_an_unreachable_database_gets_a_one_line_message_not_a_traceback(tmp_path):
+    port = 1  # nothing listens there
+    result = run_coach(tmp_path, "migrate",
+                       DATABASE_URL=f"postgresql://postgres@127.0.0.1:{port}/coach")
+    assert result.returncode == 1
+    assert "cannot use the database postgresql://postgres@127.0.0.1:1/coach" in result.stderr
+    assert "Traceback" not in result.stderr
