@@ -52,13 +52,22 @@ async def test_a_group_past_its_follow_up_is_listed_by_name_only():
     assert "to_see" not in earlier[0]
 
 
+async def test_groups_beyond_the_limit_are_listed_by_name_only(monkeypatch):
+    monkeypatch.setattr(services, "HOME_DETAIL_LIMIT", 2)
+    groups = [await make_group(name=f"G{n}", starts_on=today() - dt.timedelta(weeks=n))
+              for n in range(1, 5)]
+    detailed, others = await services.groups_for_home([g.id for g in groups], today())
+    assert [g["name"] for g in detailed] == ["G1", "G2"]  # the newest first
+    assert [g["name"] for g in others] == ["G3", "G4"]
+
+
 async def test_the_home_page_links_earlier_groups(client):
     w = await make_world()
     old = await make_group(name="Kevät 2024", coaches=[w.coach],
                            starts_on=today() - dt.timedelta(weeks=52 + 35))
     await sign_in(client, w.coach)
     page = await client.get("/")
-    assert "Earlier groups" in page.text
+    assert "Other groups" in page.text
     assert f'href="/groups/{old.id}"' in page.text
 
 

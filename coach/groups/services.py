@@ -22,6 +22,9 @@ QUIET_DAYS = 30  # a participant with no news for this long is worth asking abou
 # After its six-month follow-up (and a month's grace for late answers) a group has no
 # next steps left; the home page lists it only by name.
 GRACE_AFTER_FOLLOW_UP_DAYS = 31
+# Next steps cost a schedule per participant; beyond this many groups (an admin of a large
+# project) the home page lists the rest by name, keeping it fast.
+HOME_DETAIL_LIMIT = 40
 
 
 async def participants_of(group_ids: list[int]) -> list[dict[str, Any]]:
@@ -150,10 +153,15 @@ async def open_groups(group_ids: list[int]) -> list[CoachingGroup]:
 
 async def groups_for_home(group_ids: list[int], today: dt.date
                           ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Return (open groups with their next steps for today, earlier groups by name only)."""
+    """Return (open groups with their next steps for today, other groups by name only).
+
+    The other groups are those past their follow-up, and any beyond HOME_DETAIL_LIMIT.
+    """
     rows = await open_groups(group_ids)
-    current = [row for row in rows if has_next_steps(row, today)]
-    earlier = [row.to_dict() for row in rows if not has_next_steps(row, today)]
+    with_steps = [row for row in rows if has_next_steps(row, today)]
+    current = with_steps[:HOME_DETAIL_LIMIT]
+    earlier = [row.to_dict() for row in with_steps[HOME_DETAIL_LIMIT:]]
+    earlier += [row.to_dict() for row in rows if not has_next_steps(row, today)]
     ids = [row.id for row in current]
     logged_today = set(await (Meeting.select(Meeting.group)
                               .where(Meeting.group.is_in(ids or [0]))
