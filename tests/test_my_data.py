@@ -10,11 +10,13 @@ import json
 import pytest
 
 from coach.assessments.services import save_assessment
+from coach.audit.log import now, record
 from coach.audit.tables import AuditEvent
 from coach.choices import AssessmentMode
+from coach.participant_portal.access_log import access_log
 from coach.participant_portal.services import as_csv, my_data
 from coach.participants.tables import Participant
-from tests.auth_helpers import login_participant, sign_in_directly
+from tests.auth_helpers import login_as, login_participant, sign_in_directly
 from tests.factories import make_group, make_participant, make_user
 
 WHO5 = {"cheerful": 5, "calm": 4, "active": 3, "rested": 2, "interest": 1}
@@ -58,7 +60,14 @@ async def test_json_download_holds_everything_and_only_theirs(client, people):
     assert "attachment" in response.headers["content-disposition"]
     assert response.headers["cache-control"] == "no-store"
     data = json.loads(response.text)
-    assert set(data) == {"person", "group", "labour_market_status", "attendance", "assessments"}
+    assert set(data) == {
+        "person",
+        "group",
+        "labour_market_status",
+        "attendance",
+        "assessments",
+        "access_log",
+    }
     assert data["person"]["display_name"] == "Anna"
     assert data["person"]["consent_version"] == "1.0"
     assert data["labour_market_status"] == [
@@ -152,3 +161,144 @@ async def test_withdraw_wrong_method(client, people):
     _coach, anna, _other = people
     await login_participant(client, anna)
     assert (await client.delete("/me/withdraw")).status_code == 405
+
+
+ADMIN_IP = "203.0.113.9"
+
+
+@pytest.fixture
+async def handled(client, people):
+    """Give Anna a history: her coach's view, an admin's change, her own sign-in."""
+    coach, anna, other = people
+    admin = await make_user("hallinto_ville", role="admin")
+    await login_as(client, coach)
+    assert (await client.get(f"/participants/{anna.id}")).status_code == 200
+    await record(
+        "participant.update",
+        actor_user_id=admin.id,
+        actor_label=admin.username,
+        target_type="participant",
+        target_id=anna.id,
+        detail={"fields": ["internal_marker_x"]},
+        ip=ADMIN_IP,
+    )
+    await record(
+        "participant.leave",
+        actor_user_id=coach.id,
+        actor_label=coach.username,
+        target_type="participant",
+        target_id=other.id,
+        ip=ADMIN_IP,
+    )
+    client.cookies.clear()  # Anna signs in on her own phone
+    client.headers.pop("x-csrftoken", None)
+    await login_participant(client, anna)
+    return coach, anna, admin
+
+
+def _no_staff_traces(text: str) -> None:
+    for secret in ("coach1", "hallinto_ville", ADMIN_IP, "testclient", "internal_marker_x"):
+        assert secret not in text, secret
+
+
+async def test_data_page_shows_who_handled_the_data_by_role(client, handled):
+    _coach, _anna, _admin = handled
+    await client.get("/me/data.json")
+    text = (await client.get("/me/data")).text
+    assert "Who has handled your data" in text
+    assert "Your coach: looked at your details" in text
+    assert "The project&#39;s administrator: changed your details" in text
+    assert "You: signed in with your link" in text
+    assert "You: downloaded your data" in text
+    # The newest first: the download came after the coach's view.
+    assert text.index("You: downloaded your data") < text.index("Your coach: looked at")
+    assert "marked that you left the group" not in text  # that was about Otto
+    _no_staff_traces(text)
+
+
+async def test_downloads_hold_the_access_log_without_names_or_addresses(client, handled):
+    _coach, anna, _admin = handled
+    response = await client.get("/me/data.json")
+    log = json.loads(response.text)["access_log"]
+    assert all(set(entry) == {"occurred_at", "who", "action"} for entry in log)
+    assert [(e["who"], e["action"]) for e in log][-3:] == [
+        ("you", "invite.use"),
+        ("admin", "participant.update"),
+        ("coach", "participant.view"),
+    ]
+    moments = [dt.datetime.fromisoformat(e["occurred_at"]) for e in log]
+    assert moments == sorted(moments, reverse=True)
+    assert "participant.leave" not in response.text
+    _no_staff_traces(response.text)
+
+    response = await client.get("/me/data.csv")
+    rows = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
+    records: dict[str, dict[str, str]] = {}
+    for section, number, field, value in rows[1:]:
+        if section == "access_log":
+            records.setdefault(number, {})[field] = value
+    assert [(r["who"], r["action"]) for r in records.values()][-3:] == [
+        ("you", "invite.use"),
+        ("admin", "participant.update"),
+        ("coach", "participant.view"),
+    ]
+    assert all(set(r) == {"occurred_at", "who", "action"} for r in records.values())
+    assert "participant.leave" not in response.text
+    _no_staff_traces(response.text)
+    assert len(await access_log(anna.id)) == len(log) + 2  # and the two downloads
+
+
+async def test_page_shows_the_latest_hundred_and_counts_all(client, people):
+    _coach, anna, _other = people
+    await login_participant(client, anna)  # one event: the sign-in
+    await AuditEvent.insert(
+        *(
+            AuditEvent(
+                occurred_at=now(),
+                actor_label=f"participant:{anna.id}",
+                action="participant.home.view",
+                target_type="participant",
+                target_id=anna.id,
+            )
+            for _ in range(104)
+        )
+    )
+    text = (await client.get("/me/data")).text
+    assert "Events in all: 105." in text
+    assert "Below are the latest 100." in text
+    assert text.count('<time datetime="') == 100
+    data = json.loads((await client.get("/me/data.json")).text)
+    assert len(data["access_log"]) == 106  # and the page view
+
+
+async def test_fill_in_together_shows_the_log_too(client, people):
+    coach, anna, _other = people
+    await sign_in_directly(client, user=coach, together_with=anna)
+    assert (await client.get("/me/data")).status_code == 200
+    page = await client.get("/me/data")
+    assert page.status_code == 200
+    assert "You, with your coach: looked at your data" in page.text
+    assert "coach1" not in page.text.split("Who has handled your data")[1]
+
+
+async def test_unknown_action_gets_the_general_phrase(client, people):
+    _coach, anna, _other = people
+    await record(
+        "participant.mystery", actor_label="anonymous", target_type="participant", target_id=anna.id
+    )
+    await login_participant(client, anna)
+    text = (await client.get("/me/data")).text
+    assert "Someone from the project: a change or view of your data: participant.mystery" in text
+    client.headers["Accept-Language"] = "fi"
+    text = (await client.get("/me/data")).text
+    assert "tietojesi muutos tai katselu: participant.mystery" in text
+    assert "Sinä: linkilläsi kirjauduttiin sisään" in text
+
+
+async def test_an_erased_persons_history_is_not_shown_to_whoever_gets_the_id(people):
+    _coach, anna, _other = people
+    for action in ("participant.view", "participant.erase", "participant.create"):
+        await record(action, actor_label="cli", target_type="participant", target_id=anna.id)
+    assert [(e["who"], e["action"]) for e in await access_log(anna.id)] == [
+        ("admin", "participant.create")
+    ]

@@ -33,6 +33,7 @@ from coach.flash import flash
 from coach.i18n import current_language
 from coach.i18n import gettext as _
 from coach.participant_portal import flow as check_flow
+from coach.participant_portal.access_log import PAGE_LIMIT, count_events, readable_log
 from coach.participant_portal.chart import chart_for
 from coach.participant_portal.services import (
     as_csv,
@@ -194,7 +195,8 @@ async def progress(request: Request) -> Template:
 async def data_page(request: Request) -> Template:
     """Show everything stored about the participant."""
     actor, participant = await _me(request)
-    data = await my_data(participant.id)
+    data = await my_data(participant.id, log_limit=PAGE_LIMIT)
+    events = await count_events(participant.id)
     await audit(request, "participant.data.view", "participant", participant.id)
     return Template(
         "me/data.html",
@@ -202,6 +204,8 @@ async def data_page(request: Request) -> Template:
             "data": data,
             "together": actor.together,
             "assessments": readable_assessments(data, current_language.get()),
+            "access_log": readable_log(data["access_log"]),
+            "access_count": events,
             "Gender": Gender,
             "Education": Education,
             "LabourStatus": LabourStatus,

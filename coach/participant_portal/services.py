@@ -12,6 +12,7 @@ from coach.assessments.instruments import get_instrument
 from coach.assessments.services import assessments_of
 from coach.groups.tables import CoachingGroup
 from coach.meetings.tables import Attendance
+from coach.participant_portal.access_log import access_log
 from coach.participants.tables import Participant, StatusChange
 
 PERSON_FIELDS = (
@@ -51,8 +52,11 @@ async def withdraw_consent(participant_id: int, today: dt.date) -> bool:
     return True
 
 
-async def my_data(participant_id: int) -> dict[str, Any]:
-    """Return everything stored about a participant, as plain values."""
+async def my_data(participant_id: int, log_limit: int | None = None) -> dict[str, Any]:
+    """Return everything stored about a participant, as plain values.
+
+    log_limit keeps only the newest audit events (for the page); downloads hold them all.
+    """
     person = (
         await Participant.select(
             *(getattr(Participant, name) for name in PERSON_FIELDS), Participant.group
@@ -89,6 +93,7 @@ async def my_data(participant_id: int) -> dict[str, Any]:
         "labour_market_status": history,
         "attendance": attendance,
         "assessments": assessments,
+        "access_log": await access_log(participant_id, limit=log_limit),
     }
 
 
@@ -111,7 +116,7 @@ def as_csv(data: dict[str, Any]) -> str:
     for section in ("person", "group"):
         for field, value in (data[section] or {}).items():
             writer.writerow([section, 1, field, _cell(value)])
-    for section in ("labour_market_status", "attendance", "assessments"):
+    for section in ("labour_market_status", "attendance", "assessments", "access_log"):
         for number, row in enumerate(data[section], start=1):
             for field, value in row.items():
                 if field == "answers":
