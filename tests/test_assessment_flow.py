@@ -58,6 +58,16 @@ async def test_save_computes_scores_on_the_server():
     assert row.mode == "invite" and row.recorded_by is None
 
 
+async def test_a_check_is_dated_by_the_finnish_calendar_day(monkeypatch):
+    from coach.assessments import services
+
+    # 22:30 UTC on 1 March is 00:30 on 2 March in Helsinki.
+    monkeypatch.setattr(services, "now", lambda: dt.datetime(2026, 3, 1, 22, 30, tzinfo=dt.UTC))
+    participant = await make_participant(await make_group())
+    saved = await save_assessment(participant.id, "who5", WHO5, mode=AssessmentMode.invite)
+    assert saved.taken_on == dt.date(2026, 3, 2)
+
+
 async def test_save_check_stores_one_row_per_instrument_with_who_held_the_phone():
     coach = await make_user("coach1")
     participant = await make_participant(await make_group(coaches=[coach]))

@@ -25,6 +25,7 @@ from coach.assessments.schedule import (
 from coach.assessments.tables import Assessment
 from coach.audit.log import now
 from coach.choices import AssessmentMode
+from coach.forms import local_date
 from coach.groups.tables import CoachingGroup
 from coach.i18n import gettext as _
 from coach.participants.tables import Participant
@@ -82,7 +83,8 @@ async def save_check(
         participant = await Participant.objects().get(Participant.id == participant_id)
         if participant is None or not may_collect(participant):
             raise ConsentError(f"participant {participant_id} has no valid consent")
-        taken_on = taken_on or completed_at.date()
+        # The Finnish calendar day: a check done at 00:30 in Helsinki is not yesterday's.
+        taken_on = taken_on or local_date(completed_at)
         if await _already_saved(participant_id, results, completed_at, taken_on):
             return []
         rows = [

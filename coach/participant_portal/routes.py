@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from litestar import Request, get, post
 from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromQuery
@@ -30,6 +28,7 @@ from coach.choices import (
     UnemploymentDuration,
 )
 from coach.flash import flash
+from coach.forms import today
 from coach.i18n import current_language
 from coach.i18n import gettext as _
 from coach.participant_portal import flow as check_flow
@@ -61,7 +60,7 @@ def _no_consent(request: Request) -> Template:
 async def home(request: Request) -> Template:
     """Welcome the participant in plain words and show whether a check is due."""
     actor, participant = await _me(request)
-    statuses = await participant_schedule(participant, dt.date.today())
+    statuses = await participant_schedule(participant, today())
     await audit(request, "participant.home.view", "participant", participant.id)
     return Template(
         "me/home.html",
@@ -179,7 +178,7 @@ async def progress(request: Request) -> Template:
     """Show each score over time as a chart and a table, with plain words."""
     _actor, participant = await _me(request)
     series = await progress_of(participant.id, current_language.get())
-    statuses = await participant_schedule(participant, dt.date.today())
+    statuses = await participant_schedule(participant, today())
     await audit(request, "participant.progress.view", "participant", participant.id)
     return Template(
         "me/progress.html",
@@ -285,7 +284,7 @@ async def withdraw_page(request: Request) -> Template:
 async def withdraw(request: Request) -> Redirect:
     """Withdraw consent: from now on nothing new is collected."""
     _actor, participant = await _me(request)
-    if await withdraw_consent(participant.id, dt.date.today()):
+    if await withdraw_consent(participant.id, today()):
         await audit(request, "consent.withdraw", "participant", participant.id)
         flash(
             request,

@@ -18,7 +18,8 @@ from piccolo.table import Table
 
 from coach import piccolo_app
 from coach.assessments.tables import Assessment
-from coach.audit.log import now, record
+from coach.audit.log import record
+from coach.forms import today
 from coach.meetings.tables import Attendance
 from coach.participants.tables import Participant, StatusChange
 from coach.settings import ERASURE_MODES
@@ -153,7 +154,7 @@ async def erase_participant(
             raise ErasureRefused("consent has not been withdrawn")
         new_id = None
         if mode == "unlink":
-            anonymous = anonymous_copy(participant, now().date())
+            anonymous = anonymous_copy(participant, today())
             await anonymous.save()
             new_id = anonymous.id
         for table, column in participant_links():
