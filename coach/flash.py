@@ -13,6 +13,7 @@ import hmac
 import json
 
 from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 FLASH_COOKIE = "flash"
@@ -62,16 +63,6 @@ def decode(secret: str, value: str) -> list[dict[str, str]]:
     ]
 
 
-def _cookie_value(scope: Scope) -> str | None:
-    for key, raw in scope.get("headers", ()):
-        if key == b"cookie":
-            for part in raw.decode("latin-1").split(";"):
-                name, _sep, value = part.strip().partition("=")
-                if name == FLASH_COOKIE:
-                    return value
-    return None
-
-
 def flash_middleware(app: ASGIApp, secret: str, secure: bool) -> ASGIApp:
     """Read waiting messages into the scope; store new ones, or clear shown ones, on the way out."""
     attributes = "; Path=/; HttpOnly; SameSite=Lax" + ("; Secure" if secure else "")
@@ -80,7 +71,7 @@ def flash_middleware(app: ASGIApp, secret: str, secure: bool) -> ASGIApp:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        existing = _cookie_value(scope)
+        existing = ASGIConnection(scope).cookies.get(FLASH_COOKIE)
         scope[_INCOMING] = decode(secret, existing) if existing else []  # type: ignore[literal-required]
 
         async def send_wrapper(message: Message) -> None:

@@ -8,9 +8,6 @@ from enum import Enum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
-
-from coach import i18n
 from coach.i18n import gettext as _
 
 # The groups run in Finland: "today" is the Finnish calendar day, whatever the server's zone.
@@ -33,12 +30,6 @@ def local_date(moment: dt.datetime) -> dt.date:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(LOCAL_ZONE).date()
-
-
-def show_date(value: dt.date) -> str:
-    """Format a date for a message in the current language."""
-    locale = i18n.babel_locale(i18n.current_language.get())
-    return format_date(value, format="medium", locale=locale)
 
 
 def text(data: Mapping[str, Any], name: str) -> str:

@@ -8,11 +8,14 @@ context variable that the language middleware sets.
 from __future__ import annotations
 
 import contextvars
+import datetime as dt
 from functools import cache
 from pathlib import Path
 
+from babel.dates import format_date as babel_format_date
 from babel.messages.pofile import read_po
 from litestar import Request, post
+from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
@@ -93,26 +96,23 @@ def babel_locale(language: str) -> str:
     return {"fi": "fi_FI", "sv": "sv_FI", "en": "en_GB"}.get(language, "fi_FI")
 
 
+def format_day(value: dt.date | None, form: str = "medium") -> str:
+    """Format a date for the current language ("" for none)."""
+    if value is None:
+        return ""
+    return babel_format_date(value, format=form, locale=babel_locale(current_language.get()))
+
+
 # --- The user's choice: a cookie on every device, and the account for staff ---
 
 LANGUAGE_COOKIE = "lang"
 LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
 
 
-def _header(scope: Scope, name: bytes) -> str:
-    for key, value in scope.get("headers", ()):
-        if key == name:
-            return value.decode("latin-1")
-    return ""
-
-
 def cookie_choice(scope: Scope) -> str | None:
     """Return the language stored in the language cookie, if it names one we have."""
-    for part in _header(scope, b"cookie").split(";"):
-        name, _sep, value = part.strip().partition("=")
-        if name == LANGUAGE_COOKIE and value in LANGUAGES:
-            return value
-    return None
+    value = ASGIConnection(scope).cookies.get(LANGUAGE_COOKIE)
+    return value if value in LANGUAGES else None
 
 
 def language_middleware(app: ASGIApp) -> ASGIApp:
@@ -126,7 +126,8 @@ def language_middleware(app: ASGIApp) -> ASGIApp:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        language = pick_language(cookie_choice(scope), _header(scope, b"accept-language"))
+        accept_language = ASGIConnection(scope).headers.get("accept-language")
+        language = pick_language(cookie_choice(scope), accept_language)
         token = current_language.set(language)
 
         async def send_wrapper(message: Message) -> None:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from babel.dates import format_date
 from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Request, Response
@@ -18,12 +16,6 @@ from coach import i18n
 from coach.labels import label
 from coach.settings import FRONTEND_DIR
 from coach.ui import template_globals
-
-
-def _format_date(value: dt.date | None, form: str = "medium") -> str:
-    if value is None:
-        return ""
-    return format_date(value, format=form, locale=i18n.babel_locale(i18n.current_language.get()))
 
 
 def _format_number(value: float | int | None, digits: int = 1) -> str:
@@ -49,7 +41,7 @@ def make_environment() -> Environment:
         ngettext=lambda s, p, n: i18n.gettext(s if n == 1 else p),
         newstyle=True,
     )
-    environment.filters["date"] = _format_date
+    environment.filters["date"] = i18n.format_day
     environment.filters["number"] = _format_number
     environment.globals["LANGUAGES"] = i18n.LANGUAGES
     environment.globals["LANGUAGE_NAMES"] = i18n.LANGUAGE_NAMES
@@ -70,12 +62,17 @@ def render_block(environment: Environment, template_name: str, block_name: str,
     return "".join(template.blocks[block_name](template.new_context(context)))
 
 
+def wants_fragment(request: Request) -> bool:
+    """Say whether htmx asked for a piece of the page (hx-boost asks for whole pages)."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.boosted
+
+
 def page(request: Request, template_name: str, context: dict[str, Any], *, block: str,
          status_code: int = 200) -> Response:
     """Return the whole page, or only `block` when htmx (not hx-boost) asked for it."""
-    htmx = getattr(request, "htmx", None)
     full = Template(template_name=template_name, context=context, status_code=status_code)
-    if not htmx or htmx.boosted:
+    if not wants_fragment(request):
         return full
     body = render_block(request.app.template_engine.engine, template_name, block,
                         full.create_template_context(request))

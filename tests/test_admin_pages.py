@@ -183,6 +183,10 @@ async def test_closing_a_group_ends_participant_sessions_and_links(client, app):
     admin = await make_user("boss", role="admin")
     group = await make_group()
     person = await make_participant(group)
+    other = await make_participant(await make_group(name="Other"), display_name="Other")
+    other_link = await create_invite(other.id, created_by=None)
+    async with AsyncTestClient(app=app) as other_phone:
+        await login_participant(other_phone, other)
     async with AsyncTestClient(app=app) as phone:
         await login_participant(phone, person)
         spare = await create_invite(person.id, created_by=None)
@@ -191,6 +195,10 @@ async def test_closing_a_group_ends_participant_sessions_and_links(client, app):
         assert response.status_code == 303
         assert await WebSession.count().where(WebSession.participant == person.id) == 0
         unused = Invite.revoked_at.is_null() & Invite.used_at.is_null()
-        assert await Invite.count().where(unused) == 0
+        assert await Invite.count().where(unused & (Invite.participant == person.id)) == 0
         assert (await phone.get(f"/i/{spare}")).status_code == 404
-    assert (await CoachingGroup.objects().first()).closed_at is not None
+    # Another group's people keep their links and sessions.
+    assert await WebSession.count().where(WebSession.participant == other.id) == 1
+    assert await Invite.count().where(unused & (Invite.participant == other.id)) == 1
+    assert other_link
+    assert (await CoachingGroup.objects().get(CoachingGroup.id == group.id)).closed_at is not None

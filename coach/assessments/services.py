@@ -268,15 +268,14 @@ async def group_due_list(group: CoachingGroup, today: dt.date) -> list[DueEntry]
     taken_rows = await Assessment.select(
         Assessment.participant, Assessment.instrument, Assessment.taken_on
     ).where(Assessment.participant.is_in([person.id for person in people] or [0]))
+    taken_by_person: dict[int, list[tuple[str, dt.date]]] = {person.id: [] for person in people}
+    for row in taken_rows:
+        taken_by_person[row["participant"]].append((row["instrument"], row["taken_on"]))
     entries = []
     for person in people:
         if not may_collect(person):
             continue
-        taken = [
-            (row["instrument"], row["taken_on"])
-            for row in taken_rows
-            if row["participant"] == person.id
-        ]
+        taken = taken_by_person[person.id]
         point = current_point(schedule_of(group, person, taken, today))
         status = point.status if point and point.status in (DUE, LATE) else ""
         entries.append(DueEntry(person.id, person.display_name, status, point))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 from urllib.parse import urlencode
 
@@ -67,17 +66,14 @@ def where_clause(filters: dict[str, Any]):
 
 async def find_events(filters: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]:
     """Return one page of matching events, newest first, and whether there are more."""
-    query = AuditEvent.select().order_by(AuditEvent.id, ascending=False)
+    query = AuditEvent.select().order_by(AuditEvent.id, ascending=False).output(load_json=True)
     where = where_clause(filters)
     if where is not None:
         query = query.where(where)
     offset = (filters["page"] - 1) * PAGE_SIZE
     rows = await query.limit(PAGE_SIZE + 1).offset(offset)
     for row in rows:
-        detail = row["detail"]
-        if isinstance(detail, str):
-            detail = json.loads(detail or "{}")
-        row["detail_text"] = ", ".join(f"{key}: {value}" for key, value in detail.items())
+        row["detail_text"] = ", ".join(f"{key}: {value}" for key, value in row["detail"].items())
         row["local_time"] = row["occurred_at"].astimezone(LOCAL_ZONE)
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
 

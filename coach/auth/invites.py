@@ -8,7 +8,11 @@ import secrets
 import segno
 
 from coach.audit.log import now
-from coach.auth.sessions import end_participant_sessions, hash_token
+from coach.auth.sessions import (
+    end_participant_sessions,
+    end_participant_sessions_of_group,
+    hash_token,
+)
 from coach.auth.tables import Invite
 from coach.i18n import gettext as _
 from coach.participants.tables import Participant
@@ -50,13 +54,13 @@ async def create_invite(
     return raw
 
 
+def _still_open():
+    """The condition of an invite that could still be used: not used, revoked or expired."""
+    return Invite.used_at.is_null() & Invite.revoked_at.is_null() & (Invite.expires_at > now())
+
+
 def _usable(token: str):
-    return (
-        (Invite.token_hash == hash_token(token))
-        & Invite.used_at.is_null()
-        & Invite.revoked_at.is_null()
-        & (Invite.expires_at > now())
-    )
+    return (Invite.token_hash == hash_token(token)) & _still_open()
 
 
 def plausible(token: str) -> bool:
@@ -94,12 +98,7 @@ async def use_invite(token: str) -> int | None:
 
 async def count_open_invites(participant_id: int) -> int:
     """Return how many of the participant's links could still be used."""
-    return await Invite.count().where(
-        (Invite.participant == participant_id)
-        & Invite.used_at.is_null()
-        & Invite.revoked_at.is_null()
-        & (Invite.expires_at > now())
-    )
+    return await Invite.count().where((Invite.participant == participant_id) & _still_open())
 
 
 async def revoke_invites(participant_id: int) -> None:
@@ -114,9 +113,12 @@ async def revoke_invites(participant_id: int) -> None:
 
 async def end_group_access(group_id: int) -> None:
     """Revoke every invite and participant session of a group (when it is closed)."""
-    rows = await Participant.select(Participant.id).where(Participant.group == group_id)
-    for row in rows:
-        await revoke_invites(row["id"])
+    await Invite.update({Invite.revoked_at: now()}).where(
+        (Invite.participant.group == group_id)
+        & Invite.used_at.is_null()
+        & Invite.revoked_at.is_null()
+    )
+    await end_participant_sessions_of_group(group_id)
 
 
 def invite_url(base_url: str, token: str) -> str:

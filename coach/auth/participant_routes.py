@@ -59,8 +59,14 @@ def _invalid_link(request: Request) -> Response:
     ))
 
 
-def _throttled(request: Request, wait: int) -> Response:
-    return error_response(request, 429, headers={"Retry-After": str(wait)})
+async def _throttled(request: Request) -> tuple[list[throttle.Limit], Response | None]:
+    """Return the invite limits of this address, and a 429 answer if they are used up."""
+    limits = throttle.invite_limits(client_ip(request))
+    wait = await throttle.retry_after(limits)
+    if not wait:
+        return limits, None
+    await audit(request, "invite.throttled", detail={"retry_after": wait})
+    return limits, error_response(request, 429, headers={"Retry-After": str(wait)})
 
 
 # --- Invites -------------------------------------------------------------------------------
@@ -106,12 +112,9 @@ async def invite_open(request: Request, token: FromPath[str]) -> Response:
     Message apps open links to preview them; a GET that used the link would spend it
     before the participant ever saw it.
     """
-    ip = client_ip(request)
-    limits = throttle.invite_limits(ip)
-    wait = await throttle.retry_after(limits)
-    if wait:
-        await audit(request, "invite.throttled", detail={"retry_after": wait})
-        return _throttled(request, wait)
+    limits, refusal = await _throttled(request)
+    if refusal is not None:
+        return refusal
     if await find_usable(token) is None:
         await throttle.record_failure(limits)
         await audit(request, "invite.failure")
@@ -122,12 +125,9 @@ async def invite_open(request: Request, token: FromPath[str]) -> Response:
 @post("/i/{token:str}", name="invite.use", opt={"public": True}, include_in_schema=False)
 async def invite_use(request: Request, token: FromPath[str]) -> Response:
     """Use the invite: sign the participant in on this device, once."""
-    ip = client_ip(request)
-    limits = throttle.invite_limits(ip)
-    wait = await throttle.retry_after(limits)
-    if wait:
-        await audit(request, "invite.throttled", detail={"retry_after": wait})
-        return _throttled(request, wait)
+    limits, refusal = await _throttled(request)
+    if refusal is not None:
+        return refusal
     participant_id = await use_invite(token)
     if participant_id is None:
         await throttle.record_failure(limits)

@@ -27,13 +27,6 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def load_data(value: Any) -> dict[str, Any]:
-    """Return a JSON column's value as a dict, whichever engine stored it."""
-    if isinstance(value, str):
-        value = json.loads(value or "{}")
-    return value if isinstance(value, dict) else {}
-
-
 async def create_session(
     settings: Settings,
     *,
@@ -76,7 +69,7 @@ async def find_session(settings: Settings, raw: str) -> dict[str, Any] | None:
         user.username, user.display_name, user.role, user.is_active, user.language,
         user.must_change_password,
         participant.display_name, participant.erased_at, participant.group.closed_at,
-    ).where(WebSession.token_hash == hash_token(raw)).first()
+    ).where(WebSession.token_hash == hash_token(raw)).output(load_json=True).first()
     if row is None:
         return None
     moment = now()
@@ -88,7 +81,8 @@ async def find_session(settings: Settings, raw: str) -> dict[str, Any] | None:
         await WebSession.update({WebSession.last_seen_at: moment}).where(
             WebSession.id == row["id"]
         )
-    row["data"] = load_data(row["data"])
+    if not isinstance(row["data"], dict):
+        row["data"] = {}
     return row
 
 
@@ -123,6 +117,11 @@ async def end_user_sessions(user_id: int) -> None:
 async def end_participant_sessions(participant_id: int) -> None:
     """End every session opened with an invite of this participant."""
     await WebSession.delete().where(WebSession.participant == participant_id)
+
+
+async def end_participant_sessions_of_group(group_id: int) -> None:
+    """End every invite session of a group's participants."""
+    await WebSession.delete().where(WebSession.participant.group == group_id)
 
 
 async def end_expired_sessions(settings: Settings) -> None:

@@ -20,10 +20,10 @@ from coach.forms import (
     parse_date,
     parse_int,
     parse_text,
-    show_date,
     text,
 )
 from coach.groups.tables import CoachingGroup
+from coach.i18n import format_day
 from coach.i18n import gettext as _
 from coach.meetings.tables import Attendance, Meeting
 from coach.participants.tables import Participant
@@ -98,7 +98,7 @@ def validate_meeting(data: Mapping[str, Any], themes: list[str], present: list[s
         form.fail("held_on", _("The date cannot be in the future."))
     if held_on and held_on < group.starts_on:
         form.fail("held_on", _("The group started on %(date)s.")
-                  % {"date": show_date(group.starts_on)})
+                  % {"date": format_day(group.starts_on)})
     form.read("duration_minutes", parse_int, text(data, "duration_minutes"), 1,
               MAX_DURATION_MINUTES)
     known = {theme.value for theme in Theme}

@@ -20,7 +20,7 @@ from coach.i18n import gettext as _
 from coach.labels import options
 from coach.participants import services
 from coach.participants.tables import Participant, StatusChange
-from coach.web import page
+from coach.web import page, wants_fragment
 
 coach_or_admin = require_roles("coach", "admin")
 FORM = "participants/form.html"
@@ -134,7 +134,7 @@ async def record_news(request: Request, participant_id: FromPath[int]) -> Respon
     await audit(request, "participant.news", "participant", participant.id,
                 {"status": cleaned["status"], "effective_on": cleaned["effective_on"].isoformat(),
                  "status_change": change.id})
-    if request.htmx and not request.htmx.boosted:
+    if wants_fragment(request):
         return await show_page(request, participant, group, {}, {}, saved=True)
     flash(request, _("News saved."), "success")
     return go_to(request, participant)
@@ -172,7 +172,7 @@ async def remove_news(request: Request, participant_id: FromPath[int],
                       entry_id: FromPath[int]) -> Response:
     """Remove a mistaken status entry; htmx gets the updated timeline in place."""
     participant, group, entry = await find_entry(request, participant_id, entry_id)
-    inline = bool(request.htmx and not request.htmx.boosted)
+    inline = wants_fragment(request)
     if not await services.remove_news(entry):
         if inline:
             return await show_page(request, participant, group, {}, {}, refused=True)

@@ -20,11 +20,10 @@ from coach.forms import (
     parse_date,
     parse_int,
     parse_text,
-    show_date,
     text,
 )
 from coach.groups.tables import CoachingGroup
-from coach.i18n import current_language
+from coach.i18n import current_language, format_day
 from coach.i18n import gettext as _
 from coach.meetings.tables import Attendance
 from coach.participant_portal.chart import chart_for
@@ -69,7 +68,7 @@ def validate_participant(data: Mapping[str, Any], group: CoachingGroup, today: d
     enrolled = form.read("enrolled_on", parse_date, text(data, "enrolled_on"))
     if enrolled and not group.starts_on <= enrolled <= group.ends_on:
         form.fail("enrolled_on", _("The date must be within the group's period, %(start)s–%(end)s.")
-                  % {"start": show_date(group.starts_on), "end": show_date(group.ends_on)})
+                  % {"start": format_day(group.starts_on), "end": format_day(group.ends_on)})
     if adding:
         consent = form.read("consent_given_on", parse_date, text(data, "consent_given_on"))
         if consent and consent > today:
@@ -140,7 +139,7 @@ def validate_exit(data: Mapping[str, Any], participant: Participant,
     exited = form.read("exited_on", parse_date, text(data, "exited_on"))
     if exited and exited < participant.enrolled_on:
         form.fail("exited_on", _("The date cannot be before the enrolment date, %(date)s.")
-                  % {"date": show_date(participant.enrolled_on)})
+                  % {"date": format_day(participant.enrolled_on)})
     if exited and exited > today:
         form.fail("exited_on", _("The date cannot be in the future."))
     form.read("exit_reason", parse_text, text(data, "exit_reason"), EXIT_REASON_MAX)
@@ -164,7 +163,7 @@ def validate_news(data: Mapping[str, Any], participant: Participant,
     effective = form.read("effective_on", parse_date, text(data, "effective_on"))
     if effective and effective < participant.enrolled_on:
         form.fail("effective_on", _("The date cannot be before the enrolment date, %(date)s.")
-                  % {"date": show_date(participant.enrolled_on)})
+                  % {"date": format_day(participant.enrolled_on)})
     if effective and effective > today:
         form.fail("effective_on", _("The date cannot be in the future."))
     return form.cleaned, form.errors
