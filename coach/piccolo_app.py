@@ -7,10 +7,11 @@ from piccolo.conf.apps import AppConfig
 from coach.accounts.tables import User
 from coach.assessments.tables import Assessment
 from coach.audit.tables import AuditEvent
-from coach.auth.tables import Invite, ThrottleEvent, WebSession
+from coach.auth.tables import ApiToken, Invite, ThrottleEvent, WebSession
 from coach.groups.tables import CoachingGroup, GroupCoach
 from coach.meetings.tables import Attendance, Meeting
 from coach.participants.tables import Participant, StatusChange
+from coach.reports.tables import ProjectSetting
 
 # Ordered so that a table comes after the tables it refers to.
 TABLES = [
@@ -26,6 +27,8 @@ TABLES = [
     WebSession,
     Invite,
     ThrottleEvent,
+    ApiToken,
+    ProjectSetting,
 ]
 
 APP_CONFIG = AppConfig(

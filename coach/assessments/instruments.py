@@ -93,6 +93,20 @@ class Scoring:
 
 
 @dataclass(frozen=True)
+class ReliableChange:
+    """Published reference values for Jacobson and Truax's reliable change.
+
+    Either sd and r are given, and the threshold is 1.96 x SD x sqrt(2) x sqrt(1 - r),
+    or a published smallest detectable change is the threshold itself.
+    """
+
+    threshold: float
+    sd: float | None
+    r: float | None
+    source: str
+
+
+@dataclass(frozen=True)
 class Scored:
     raw_score: int
     score: float
@@ -113,6 +127,7 @@ class Instrument:
     official: dict[str, bool]  # language -> is this the instrument's official wording
     source: str  # the file name, for messages
     order: int = 100  # position in a check; lower comes first
+    reliable_change: ReliableChange | None = None  # for evaluators' reports
 
     def item(self, item_id: str) -> Item:
         for item in self.items:
@@ -394,6 +409,30 @@ def _scoring(raw: Any, items: tuple[Item, ...], fail) -> Scoring:
     )
 
 
+def _reliable_change(raw: Any, scoring: Scoring, fail) -> ReliableChange:
+    reader = _Reader(raw, "reliable_change", fail)
+    sd = reader.get("sd", (int, float), required=False)
+    r = reader.get("r", (int, float), required=False)
+    sdc = reader.get("smallest_detectable_change", (int, float), required=False)
+    source = reader.get("source", str).strip()
+    reader.done()
+    if not source:
+        fail("reliable_change.source must name where the values come from")
+    span = scoring.max_score - scoring.min_score
+    if sdc is not None:
+        if sd is not None or r is not None:
+            fail("reliable_change takes sd and r, or smallest_detectable_change, not both")
+        if not 0 < sdc < span:
+            fail("reliable_change.smallest_detectable_change is outside the score range")
+        return ReliableChange(float(sdc), None, None, source)
+    if sd is None or r is None:
+        fail("reliable_change needs sd and r, or smallest_detectable_change")
+    if not 0 < sd < span or not 0 <= r < 1:
+        fail("reliable_change needs 0 < sd < the score range and 0 <= r < 1")
+    threshold = 1.96 * sd * math.sqrt(2) * math.sqrt(1 - r)
+    return ReliableChange(threshold, float(sd), float(r), source)
+
+
 def parse_instrument(data: dict[str, Any], source: str) -> Instrument:
     """Build an Instrument from a parsed file, raising InstrumentFileError on any problem."""
 
@@ -415,6 +454,7 @@ def parse_instrument(data: dict[str, Any], source: str) -> Instrument:
     sets_raw = reader.get("response_sets", dict, required=False, default={})
     items_raw = reader.get("items", list)
     scoring_raw = reader.get("scoring", dict)
+    reliable_raw = reader.get("reliable_change", dict, required=False)
     reader.done()
 
     official: dict[str, bool] = {}
@@ -436,6 +476,7 @@ def parse_instrument(data: dict[str, Any], source: str) -> Instrument:
             fail(f"duplicate item id {item.id!r}")
         seen.add(item.id)
     scoring = _scoring(scoring_raw, items, fail)
+    reliable = None if reliable_raw is None else _reliable_change(reliable_raw, scoring, fail)
     return Instrument(
         id=instrument_id,
         version=version.strip(),
@@ -449,6 +490,7 @@ def parse_instrument(data: dict[str, Any], source: str) -> Instrument:
         official=official,
         source=source,
         order=order,
+        reliable_change=reliable,
     )
 
 

@@ -34,3 +34,14 @@ class ThrottleEvent(Table, tablename="throttle_event"):
 
     key = Varchar(length=120, null=False, index=True)
     occurred_at = Timestamptz(null=False, index=True)
+
+
+class ApiToken(Table, tablename="api_token"):
+    """An evaluator's token for fetching exports from scripts; only its hash is stored."""
+
+    user = ForeignKey(User, null=False, on_delete=OnDelete.cascade, index=True)
+    token_hash = Varchar(length=64, unique=True, null=False)
+    label = Varchar(length=60, null=False, default="")
+    created_at = Timestamptz(null=False)
+    last_used_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)

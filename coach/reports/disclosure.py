@@ -1,0 +1,142 @@
+"""Disclosure control for aggregates: which counts and means may be shown.
+
+An admin chooses the policy. "standard" hides any count or mean based on fewer than
+5 people; "strict" hides means based on 5 or fewer people and counts of 7 or fewer,
+and rounds every count shown to the nearest 5. Both then hide more cells
+(complementary suppression) wherever a hidden cell could be worked out by
+subtraction from a total: within a table, and across the all-groups, cohort-year
+and one-group views, which are all parts of one hierarchy.
+
+Zero is a count "based on fewer than 5 people" too: showing it would be a "none"
+statement about a group, and a visible part equal to its total an "all" statement,
+which the rule on the hidden sum below removes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+STANDARD, STRICT = "standard", "strict"
+POLICY_NAMES = (STANDARD, STRICT)
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    min_count: int  # a count below this is hidden
+    min_mean_n: int  # a mean or interval based on fewer people is hidden
+    rounding: int  # counts are shown rounded to a multiple of this (1: exact)
+
+    def round_count(self, value: int) -> int:
+        """Return a count as shown: rounded half up to the policy's step."""
+        if self.rounding <= 1:
+            return value
+        return int((value + self.rounding / 2) // self.rounding) * self.rounding
+
+
+POLICIES = {
+    STANDARD: Policy(STANDARD, min_count=5, min_mean_n=5, rounding=1),
+    STRICT: Policy(STRICT, min_count=8, min_mean_n=6, rounding=5),
+}
+
+
+def get_policy(name: str | None) -> Policy:
+    """Return a policy by name; anything unknown falls back to the standard one."""
+    return POLICIES.get(name or STANDARD, POLICIES[STANDARD])
+
+
+@dataclass(frozen=True)
+class Relation:
+    """total = sum(parts): a line of a table, or a level of the group hierarchy."""
+
+    total: Hashable
+    parts: tuple[Hashable, ...]
+
+
+def protect(
+    values: Mapping[Hashable, int],
+    relations: Iterable[Relation],
+    threshold: int,
+) -> set[Hashable]:
+    """Return the cells to hide: every value below the threshold, and their complements.
+
+    A relation is safe when none of its cells is hidden, or at least two are and, if
+    its total is shown, the hidden parts together hold at least `threshold` people
+    (so that subtraction tells no one's value and no "all"/"none" statement follows).
+    Until every relation is safe, the smallest shown part of an unsafe one is hidden,
+    or its total when no part is left. Deterministic: ties go by the cell's key.
+    """
+    hidden = {key for key, value in values.items() if value < threshold}
+    relations = [
+        Relation(r.total, tuple(p for p in r.parts if p in values))
+        for r in relations if r.total in values
+    ]
+    by_cell: dict[Hashable, list[int]] = defaultdict(list)
+    for index, relation in enumerate(relations):
+        by_cell[relation.total].append(index)
+        for part in relation.parts:
+            by_cell[part].append(index)
+    pending = set(range(len(relations)))
+    while pending:
+        relation = relations[pending.pop()]
+        added = _complement(relation, values, hidden, threshold)
+        if added is not None:
+            hidden.add(added)
+            pending.update(by_cell[added])
+    return hidden
+
+
+def _complement(relation: Relation, values: Mapping[Hashable, int], hidden: set[Hashable],
+                threshold: int) -> Hashable | None:
+    """Return one more cell to hide if the relation is unsafe, else None."""
+    hidden_parts = [part for part in relation.parts if part in hidden]
+    total_hidden = relation.total in hidden
+    count = len(hidden_parts) + total_hidden
+    if count == 0:
+        return None
+    unsafe = count == 1 or (
+        not total_hidden and sum(values[part] for part in hidden_parts) < threshold
+    )
+    if not unsafe:
+        return None
+    shown = [part for part in relation.parts if part not in hidden]
+    if shown:
+        return min(shown, key=lambda part: (values[part], repr(part)))
+    if not total_hidden:
+        return relation.total
+    return None  # everything is hidden already
+
+
+def hierarchy_relations(
+    groups_by_year: Mapping[int, Sequence[int]],
+    lines: Iterable[Hashable] = (None,),
+) -> list[Relation]:
+    """Return the relations of the scopes: all groups = sum of cohort years = sum of groups.
+
+    Cells are keyed (scope, line), where scope is ("all",), ("year", Y) or ("group", id)
+    and `line` tells apart the cells of one scope (a month, a category, an indicator).
+    """
+    relations = []
+    years = sorted(groups_by_year)
+    for line in lines:
+        relations.append(Relation((ALL, line), tuple((("year", y), line) for y in years)))
+        for year in years:
+            relations.append(Relation(
+                (("year", year), line),
+                tuple((("group", g), line) for g in groups_by_year[year]),
+            ))
+    return relations
+
+
+ALL = ("all",)
+
+
+def scopes(groups_by_year: Mapping[int, Sequence[int]]) -> list[tuple]:
+    """Return every scope of the hierarchy: all groups, each cohort year, each group."""
+    result: list[tuple] = [ALL]
+    for year in sorted(groups_by_year):
+        result.append(("year", year))
+        result.extend(("group", g) for g in groups_by_year[year])
+    return result

@@ -1,0 +1,61 @@
+"""Who is counted in evaluators' reports and exports, and SQL pieces both engines share.
+
+Counted: participants whose consent is given and not withdrawn, and the anonymous
+records that an "unlink" erasure keeps for statistics. Not counted: anyone who
+never gave consent, or who withdrew it and waits for erasure (from the day of
+withdrawal nothing more is done with their data).
+"""
+
+from __future__ import annotations
+
+from piccolo.engine.base import Engine
+
+from coach.participants.tables import Participant
+
+# `p` is the participant table's alias in every query that uses this.
+COUNTED = (
+    "(p.erased_at IS NOT NULL OR "
+    "(p.consent_given_on IS NOT NULL AND p.consent_withdrawn_on IS NULL))"
+)
+
+
+def engine() -> Engine:
+    return Participant._meta.db
+
+
+def is_postgres() -> bool:
+    return engine().engine_type == "postgres"
+
+
+def months_since(later: str, earlier: str) -> str:
+    """Return SQL for the whole months from the date `earlier` to the date `later`.
+
+    The 3rd of March is month 0 until the 2nd of April, month 1 from the 3rd; a day
+    before `earlier` gives a negative number. The same rule on both engines.
+    """
+    if is_postgres():
+        return (
+            f"((EXTRACT(YEAR FROM {later})::int - EXTRACT(YEAR FROM {earlier})::int) * 12"
+            f" + EXTRACT(MONTH FROM {later})::int - EXTRACT(MONTH FROM {earlier})::int"
+            f" - CASE WHEN EXTRACT(DAY FROM {later}) < EXTRACT(DAY FROM {earlier})"
+            f" THEN 1 ELSE 0 END)"
+        )
+    return (
+        f"((CAST(strftime('%Y', {later}) AS INTEGER) - CAST(strftime('%Y', {earlier}) AS INTEGER))"
+        f" * 12 + CAST(strftime('%m', {later}) AS INTEGER)"
+        f" - CAST(strftime('%m', {earlier}) AS INTEGER)"
+        f" - CASE WHEN CAST(strftime('%d', {later}) AS INTEGER)"
+        f" < CAST(strftime('%d', {earlier}) AS INTEGER) THEN 1 ELSE 0 END)"
+    )
+
+
+def year_of(column: str) -> str:
+    """Return SQL for the calendar year of a date column."""
+    if is_postgres():
+        return f"EXTRACT(YEAR FROM {column})::int"
+    return f"CAST(strftime('%Y', {column}) AS INTEGER)"
+
+
+async def fetch(sql: str, *args) -> list[dict]:
+    """Run a read-only query written with {} placeholders on the tables' engine."""
+    return await Participant.raw(sql, *args)
