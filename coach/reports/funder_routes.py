@@ -1,0 +1,142 @@
+"""The funder's indicator report: a page and a CSV for evaluators and admins."""
+
+from __future__ import annotations
+
+import csv
+import io
+from urllib.parse import urlencode
+
+from litestar import Request, Response, get
+from litestar.exceptions import HTTPException
+
+from coach.auth.audit import audit
+from coach.auth.guards import require_roles
+from coach.forms import today
+from coach.i18n import gettext as _
+from coach.reports.disclosure import Policy
+from coach.reports.funder import COLUMNS, FunderReport, funder_report
+from coach.reports.funder_lines import section_titles
+from coach.reports.policy import current_policy
+from coach.reports.scope import Groups, Scope, ScopeError, load_groups, parse_scope
+from coach.ui import url
+from coach.web import page
+
+TEMPLATE = "reports/funder.html"
+SUPPRESSED = "suppressed"
+CSV_HEADER = ("scope", "policy", "section", "code", "indicator", "definition",
+              "women", "men", "other_or_not_told", "total")
+evaluators = require_roles("evaluator", "admin")
+
+
+def column_labels() -> dict[str, str]:
+    """Return the heading of each column."""
+    return {"female": _("Women"), "male": _("Men"), "other": _("Other or not told"),
+            "total": _("Total")}
+
+
+def policy_text(policy: Policy) -> tuple[str, str]:
+    """Return the policy's name and what it does, in the reader's language."""
+    if policy.rounding > 1:
+        return _("Strict"), _("Counts of %(n)s or fewer are hidden and every count is "
+                              "rounded to the nearest %(step)s; a total whose parts are all "
+                              "shown is the sum of the rounded parts.") % {
+            "n": policy.min_count - 1, "step": policy.rounding}
+    return _("Standard"), _("Counts below %(n)s are hidden.") % {"n": policy.min_count}
+
+
+def scope_name(scope: Scope) -> str:
+    """Return what the report is about, as a heading."""
+    if scope.group is not None:
+        return scope.group.name
+    if scope.year is not None:
+        return _("Groups that started in %(year)s") % {"year": scope.year}
+    return _("All groups")
+
+
+def _bad_filter(status: int, message: str) -> HTTPException:
+    error = HTTPException(status_code=status, detail=message)
+    error.user_message = True  # type: ignore[attr-defined]  (shown on the error page)
+    return error
+
+
+async def _report(request: Request, group: str | None,
+                  year: str | None) -> tuple[Groups, FunderReport]:
+    groups = await load_groups(request.app.state["settings"].secret_key)
+    if year and not (year.strip().isdigit() and len(year.strip()) == 4) and not group:
+        raise _bad_filter(400, _("The year must be four digits, for example 2025."))
+    try:
+        scope = parse_scope(groups, group, year)
+    except ScopeError:
+        raise _bad_filter(404, _("No group matches this filter. Choose from the list.")) from None
+    report = await funder_report(groups, scope, await current_policy(), today())
+    return groups, report
+
+
+@get("/reports/funder", name="reports.funder", guards=[evaluators], include_in_schema=False)
+async def funder_page(request: Request, group: str | None = None,
+                      year: str | None = None) -> Response:
+    """Show the ESF participant indicators by gender for the chosen groups."""
+    groups, report = await _report(request, group, year)
+    await audit(request, "report.funder.view", detail={"scope": report.scope.kind,
+                                                       "format": "html"})
+    query = urlencode(report.scope.query())
+    csv_url = (url(request, "reports.funder_csv") or "") + (f"?{query}" if query else "")
+    name, description = policy_text(report.policy)
+    return page(request, TEMPLATE, {
+        "report": report, "groups": groups, "scope_name": scope_name(report.scope),
+        "titles": section_titles(), "columns": COLUMNS, "column_labels": column_labels(),
+        "policy_name": name, "policy_description": description, "csv_url": csv_url,
+    }, block="report")
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _numeric(text):
+        # Spreadsheet programs would run a cell that starts like a formula.
+        return "'" + text
+    return text
+
+
+def _numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def as_csv(report: FunderReport) -> str:
+    """Return the report as CSV: one row per indicator, counts by gender, "suppressed" marked."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    titles, scope = section_titles(), scope_name(report.scope)
+    policy = report.policy.name  # the stable code: "standard" or "strict"
+    for section in report.sections:
+        for row in section.rows:
+            counts = [SUPPRESSED if value is None else value for value in row.cells]
+            writer.writerow([_cell(value) for value in (
+                scope, policy, titles[section.key], row.line.code, row.line.name,
+                row.line.definition, *counts)])
+    return out.getvalue()
+
+
+@get("/reports/funder.csv", name="reports.funder_csv", guards=[evaluators],
+     include_in_schema=False)
+async def funder_csv(request: Request, group: str | None = None,
+                     year: str | None = None) -> Response:
+    """Download the ESF participant indicators as CSV."""
+    _groups, report = await _report(request, group, year)
+    await audit(request, "report.funder.view", detail={"scope": report.scope.kind,
+                                                       "format": "csv"})
+    return Response(
+        as_csv(report),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": 'attachment; filename="esf-indicators.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+ROUTES = [funder_page, funder_csv]
