@@ -34,6 +34,7 @@ from coach.participants import erasure_routes
 from coach.participants import routes as participant_routes
 from coach.pwa import static_compression
 from coach.reports import funder_routes
+from coach.reports import routes as report_routes
 from coach.settings import FRONTEND_DIR, Settings, load_settings
 from coach.web import template_config
 
@@ -83,6 +84,7 @@ def route_handlers() -> list:
         *portal_routes.ROUTES,
         *erasure_routes.ROUTES,
         *funder_routes.ROUTES,
+        *report_routes.ROUTES,
         create_static_files_router(
             path="/static",
             directories=[Path(FRONTEND_DIR / "static")],

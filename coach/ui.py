@@ -51,7 +51,8 @@ def menu(role: str) -> list[tuple[str, str]]:
     menus = {
         "coach": [("home", _("My groups"))],
         "admin": [("home", _("Home")), ("admin.groups", _("Groups")),
-                  ("admin.users", _("Users")), ("admin.audit", _("Audit log"))],
+                  ("admin.users", _("Users")), ("admin.audit", _("Audit log")),
+                  ("reports", _("Reports"))],
         "evaluator": [("home", _("Home")), ("reports", _("Reports")), ("exports", _("Exports"))],
         "participant": [("participant.home", _("My progress"))],
     }

@@ -14,6 +14,7 @@ from litestar.template.config import TemplateConfig
 
 from coach import i18n
 from coach.labels import label
+from coach.reports.labels import policy_label
 from coach.settings import FRONTEND_DIR
 from coach.ui import template_globals
 
@@ -48,6 +49,7 @@ def make_environment() -> Environment:
     environment.globals["current_language"] = i18n.current_language.get
     environment.globals.update(template_globals())
     environment.globals["label"] = label
+    environment.globals["label_policy"] = policy_label
     return environment
 
 

@@ -8,6 +8,8 @@ withdrawal nothing more is done with their data).
 
 from __future__ import annotations
 
+import datetime as dt
+
 from piccolo.engine.base import Engine
 
 from coach.participants.tables import Participant
@@ -47,6 +49,13 @@ def months_since(later: str, earlier: str) -> str:
         f" - CASE WHEN CAST(strftime('%d', {later}) AS INTEGER)"
         f" < CAST(strftime('%d', {earlier}) AS INTEGER) THEN 1 ELSE 0 END)"
     )
+
+
+def date_literal(day: dt.date) -> str:
+    """Return SQL for a date constant (from a date object, never from text)."""
+    if is_postgres():
+        return f"DATE '{day.isoformat()}'"
+    return f"'{day.isoformat()}'"
 
 
 def year_of(column: str) -> str:

@@ -6,9 +6,9 @@ Evaluators never see database ids, so a group is named in links by an opaque key
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
-import datetime as dt
 from dataclasses import dataclass
 
 from coach.groups.tables import CoachingGroup

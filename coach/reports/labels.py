@@ -1,0 +1,23 @@
+"""Translated names of the reports' coded values: policies and labour-market shares."""
+
+from __future__ import annotations
+
+from coach.i18n import gettext as _
+from coach.reports.trends import EDUCATION, EMPLOYED, OUTSIDE, UNEMPLOYED, UNKNOWN
+
+
+def policy_label(name: str) -> str:
+    """Return the name of a disclosure policy in the current language."""
+    return {"standard": _("Standard disclosure policy"),
+            "strict": _("Strict disclosure policy")}.get(name, name)
+
+
+def share_labels() -> dict[str, str]:
+    """Return the labels of the labour-market shares in the current language."""
+    return {
+        EMPLOYED: _("Employed"),
+        UNEMPLOYED: _("Unemployed"),
+        EDUCATION: _("In education or training"),
+        OUTSIDE: _("Outside the labour force"),
+        UNKNOWN: _("Not known"),
+    }

@@ -1,0 +1,216 @@
+"""The evaluator's trends for one scope, after disclosure control over every scope.
+
+Per-group aggregates come from coach.reports.trends; here they are summed up the
+hierarchy (group -> cohort year -> all groups), protected as a whole, and the
+chosen scope's cells are turned into points that a chart and a table can show.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from coach.assessments.instruments import Instrument, get_instrument
+from coach.reports import trends
+from coach.reports.disclosure import Policy, Relation, hierarchy_relations, protect, scopes
+from coach.reports.scope import Groups, Scope
+from coach.reports.stats import mean_interval
+from coach.reports.trends import STATUS_SHARES, AttendanceSums, ChangeSums, Sums
+
+TOTAL = "total"
+
+
+@dataclass(frozen=True)
+class MeanPoint:
+    month: int
+    n: int | None  # as shown (rounded under "strict"); None when suppressed
+    mean: float | None
+    low: float | None
+    high: float | None
+    suppressed: bool
+
+
+@dataclass(frozen=True)
+class SharePoint:
+    month: int
+    total: int | None  # people counted that month, as shown
+    shares: dict[str, float | None]  # share -> fraction of the total; None when suppressed
+    counts: dict[str, int | None]
+    hidden_share: float  # the fraction that suppressed cells hold together
+    suppressed: bool  # the whole month is hidden
+
+
+@dataclass(frozen=True)
+class Change:
+    instrument: Instrument
+    n: int | None
+    mean: float | None
+    low: float | None
+    high: float | None
+    mean_suppressed: bool
+    improved: int | None
+    unchanged: int | None
+    worsened: int | None
+    threshold: float | None
+
+
+def _months(rolled: dict, scope_key: tuple) -> list[int]:
+    return sorted({rest[0] for (scope, rest) in rolled if scope == scope_key})
+
+
+def mean_points(by_group: dict[tuple[int, int], Sums], groups: Groups, policy: Policy,
+                scope: Scope) -> list[MeanPoint]:
+    """Return the monthly means of a scope with their t intervals, suppressed where due."""
+    rolled = trends.roll_up(by_group, groups.by_year, Sums())
+    months = sorted({rest[0] for (_scope, rest) in rolled})
+    hidden = protect({key: sums.n for key, sums in rolled.items()},
+                     hierarchy_relations(groups.by_year, [(m,) for m in months]),
+                     policy.min_mean_n)
+    points = []
+    for month in _months(rolled, scope.key):
+        key = (scope.key, (month,))
+        sums = rolled[key]
+        if key in hidden:
+            points.append(MeanPoint(month, None, None, None, None, True))
+            continue
+        interval = mean_interval(sums.n, sums.total, sums.total_sq)
+        assert interval is not None
+        points.append(MeanPoint(month, policy.round_count(sums.n), interval.mean, interval.low,
+                                interval.high, False))
+    return points
+
+
+def share_points(by_group: dict[tuple[int, int, str], int], groups: Groups, policy: Policy,
+                 scope: Scope) -> list[SharePoint]:
+    """Return each month's labour-market shares of a scope, suppressed where due."""
+    totals: dict[tuple[int, int, str], int] = {}
+    for (group_id, month, _share), count in by_group.items():
+        totals[(group_id, month, TOTAL)] = totals.get((group_id, month, TOTAL), 0) + count
+    # Every share of a month is a cell, zero included: "nobody" is a statement too.
+    cells = {(g, m, share): by_group.get((g, m, share), 0)
+             for (g, m, _total) in totals for share in STATUS_SHARES}
+    cells.update(totals)
+    rolled = trends.roll_up(cells, groups.by_year, 0)
+    months = sorted({rest[0] for (_scope, rest) in rolled})
+    lines = [(m, share) for m in months for share in (*STATUS_SHARES, TOTAL)]
+    relations = hierarchy_relations(groups.by_year, lines)
+    for scope_key in scopes(groups.by_year):
+        for month in months:
+            if (scope_key, (month, TOTAL)) in rolled:
+                relations.append(Relation(
+                    (scope_key, (month, TOTAL)),
+                    tuple((scope_key, (month, share)) for share in STATUS_SHARES),
+                ))
+    hidden = protect(rolled, relations, policy.min_count)
+    points = []
+    for month in _months(rolled, scope.key):
+        total_key = (scope.key, (month, TOTAL))
+        if total_key not in rolled:
+            continue
+        if total_key in hidden:
+            points.append(SharePoint(month, None, dict.fromkeys(STATUS_SHARES),
+                                     dict.fromkeys(STATUS_SHARES), 1.0, True))
+            continue
+        # Shares are of rounded counts under "strict", and the total is their sum.
+        shown = {share: (None if (scope.key, (month, share)) in hidden
+                         else policy.round_count(rolled[(scope.key, (month, share))]))
+                 for share in STATUS_SHARES}
+        total = (sum(policy.round_count(rolled[(scope.key, (month, share))])
+                     for share in STATUS_SHARES) if policy.rounding > 1
+                 else rolled[total_key])
+        fractions = {share: (None if count is None or not total else count / total)
+                     for share, count in shown.items()}
+        visible = sum(value for value in fractions.values() if value is not None)
+        points.append(SharePoint(month, total, fractions, shown, max(0.0, 1 - visible), False))
+    return points
+
+
+def attendance_points(by_group: dict[tuple[int, int], AttendanceSums], groups: Groups,
+                      policy: Policy, scope: Scope) -> list[MeanPoint]:
+    """Return the monthly attendance rate (presences per person-meeting) of a scope."""
+    rolled = trends.roll_up(by_group, groups.by_year, AttendanceSums(0, 0, 0))
+    months = sorted({rest[0] for (_scope, rest) in rolled})
+    hidden = protect({key: sums.people for key, sums in rolled.items()},
+                     hierarchy_relations(groups.by_year, [(m,) for m in months]),
+                     policy.min_mean_n)
+    points = []
+    for month in _months(rolled, scope.key):
+        key = (scope.key, (month,))
+        sums = rolled[key]
+        if key in hidden or not sums.expected:
+            points.append(MeanPoint(month, None, None, None, None, True))
+            continue
+        rate = sums.present / sums.expected
+        points.append(MeanPoint(month, policy.round_count(sums.people), rate, None, None, False))
+    return points
+
+
+def change_summary(by_group: dict[int, ChangeSums], instrument: Instrument, groups: Groups,
+                   policy: Policy, scope: Scope) -> Change:
+    """Return the paired change of a scope: mean, t interval and reliable-change counts."""
+    threshold = instrument.reliable_change.threshold if instrument.reliable_change else None
+    keyed = {(g,): value for g, value in by_group.items()}
+    rolled = trends.roll_up(keyed, groups.by_year, ChangeSums(Sums(), 0, 0))
+    counts: dict = {}
+    for (scope_key, _rest), value in rolled.items():
+        counts[(scope_key, TOTAL)] = value.sums.n
+        counts[(scope_key, "improved")] = value.improved
+        counts[(scope_key, "worsened")] = value.worsened
+        counts[(scope_key, "unchanged")] = value.sums.n - value.improved - value.worsened
+    lines = (TOTAL, "improved", "unchanged", "worsened")
+    relations = hierarchy_relations(groups.by_year, lines)
+    relations += [Relation((s, TOTAL), ((s, "improved"), (s, "unchanged"), (s, "worsened")))
+                  for s in scopes(groups.by_year) if (s, TOTAL) in counts]
+    hidden_counts = protect(counts, relations, policy.min_count)
+    hidden_means = protect({key: value for key, value in counts.items() if key[1] == TOTAL},
+                           hierarchy_relations(groups.by_year, (TOTAL,)), policy.min_mean_n)
+    value = rolled.get((scope.key, ()))
+    if value is None:
+        return Change(instrument, None, None, None, None, False, None, None, None, threshold)
+
+    def shown(line: str) -> int | None:
+        key = (scope.key, line)
+        return None if key in hidden_counts else policy.round_count(counts[key])
+
+    mean_hidden = (scope.key, TOTAL) in hidden_means or (scope.key, TOTAL) in hidden_counts
+    interval = mean_interval(value.sums.n, value.sums.total, value.sums.total_sq)
+    if mean_hidden or interval is None:
+        mean = low = high = None
+    else:
+        mean, low, high = interval.mean, interval.low, interval.high
+    return Change(
+        instrument, shown(TOTAL), mean, low, high, mean_hidden,
+        shown("improved") if threshold else None,
+        shown("unchanged") if threshold else None,
+        shown("worsened") if threshold else None,
+        threshold,
+    )
+
+
+@dataclass(frozen=True)
+class TrendReport:
+    who5: list[MeanPoint]
+    was: list[MeanPoint]
+    status: list[SharePoint]
+    attendance: list[MeanPoint]
+    changes: list[Change]
+
+
+async def trend_report(groups: Groups, policy: Policy, scope: Scope,
+                       today: dt.date) -> TrendReport:
+    """Return every trend of the evaluator's page for one scope."""
+    instruments = [get_instrument("who5"), get_instrument("was")]
+    changes = []
+    for instrument in instruments:
+        threshold = instrument.reliable_change.threshold if instrument.reliable_change else 0.0
+        by_group = await trends.paired_change(instrument.id, threshold,
+                                              instrument.scoring.higher_is_better, today)
+        changes.append(change_summary(by_group, instrument, groups, policy, scope))
+    return TrendReport(
+        who5=mean_points(await trends.score_by_month("who5", today), groups, policy, scope),
+        was=mean_points(await trends.score_by_month("was", today), groups, policy, scope),
+        status=share_points(await trends.status_by_month(today), groups, policy, scope),
+        attendance=attendance_points(await trends.attendance_by_month(today), groups, policy,
+                                     scope),
+        changes=changes,
+    )

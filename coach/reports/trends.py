@@ -1,0 +1,237 @@
+"""The evaluator's trends, aggregated in SQL per group and month since the group's start.
+
+Each query returns one row per group (and month, and category), never per person;
+the cohort-year and all-groups figures are sums of those rows, so that disclosure
+control can see the whole hierarchy at once (coach.reports.disclosure).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from coach.choices import FUNDER_CATEGORY, FunderCategory, LabourStatus
+from coach.reports.population import COUNTED, date_literal, fetch, months_since
+
+# The labour-market picture by month, in five shares.
+EMPLOYED, UNEMPLOYED, EDUCATION, OUTSIDE, UNKNOWN = (
+    "employed", "unemployed", "education", "outside", "unknown")
+STATUS_SHARES = (EMPLOYED, UNEMPLOYED, EDUCATION, OUTSIDE, UNKNOWN)
+MAX_MONTHS = 120  # ten years of months is more than any group and its follow-up
+FOLLOW_UP_MONTHS = 6
+
+
+def share_of(status: LabourStatus) -> str:
+    """Return the share a labour-market code counts in (unknown is kept apart)."""
+    if status is LabourStatus.unknown:
+        return UNKNOWN
+    category = FUNDER_CATEGORY[status]
+    return {
+        FunderCategory.employed: EMPLOYED,
+        FunderCategory.unemployed: UNEMPLOYED,
+        FunderCategory.inactive_in_education: EDUCATION,
+        FunderCategory.inactive: OUTSIDE,
+    }[category]
+
+
+def _share_case(column: str) -> str:
+    # Built from the fixed codes of coach.choices, never from input.
+    whens = " ".join(f"WHEN '{status.value}' THEN '{share_of(status)}'" for status in LabourStatus)
+    return f"CASE {column} {whens} ELSE '{UNKNOWN}' END"
+
+
+def _not_negative(expression: str) -> str:
+    # A baseline a few days before the first meeting belongs to month 0.
+    return f"(CASE WHEN {expression} < 0 THEN 0 ELSE {expression} END)"
+
+
+@dataclass(frozen=True)
+class Sums:
+    """n, sum and sum of squares: enough for a mean and its t interval."""
+
+    n: int = 0
+    total: float = 0.0
+    total_sq: float = 0.0
+
+    def __add__(self, other: Sums) -> Sums:
+        return Sums(self.n + other.n, self.total + other.total, self.total_sq + other.total_sq)
+
+
+async def score_by_month(instrument: str, today: dt.date) -> dict[tuple[int, int], Sums]:
+    """Return (group id, month) -> sums of each person's mean score in that month."""
+    month = _not_negative(months_since("a.taken_on", "g.starts_on"))
+    rows = await fetch(
+        f"""
+        SELECT g_id, m, COUNT(*) AS n, SUM(s) AS total, SUM(s * s) AS total_sq FROM (
+            SELECT p."group" AS g_id, {month} AS m, p.id AS pid, AVG(a.score) AS s
+            FROM assessment a
+            JOIN participant p ON p.id = a.participant
+            JOIN coaching_group g ON g.id = p."group"
+            WHERE a.instrument = {{}} AND a.taken_on <= {{}} AND {COUNTED}
+            GROUP BY p."group", {month}, p.id
+        ) per_person
+        GROUP BY g_id, m
+        """,  # noqa: S608 (only fixed SQL pieces are formatted in)
+        instrument, today,
+    )
+    return {
+        (row["g_id"], row["m"]): Sums(row["n"], float(row["total"]), float(row["total_sq"]))
+        for row in rows if row["m"] <= MAX_MONTHS
+    }
+
+
+@dataclass(frozen=True)
+class ChangeSums:
+    """Paired differences (latest minus first) of one group: sums and reliable-change counts."""
+
+    sums: Sums
+    improved: int
+    worsened: int
+
+    def __add__(self, other: ChangeSums) -> ChangeSums:
+        return ChangeSums(self.sums + other.sums, self.improved + other.improved,
+                          self.worsened + other.worsened)
+
+
+async def paired_change(instrument: str, threshold: float, higher_is_better: bool,
+                        today: dt.date) -> dict[int, ChangeSums]:
+    """Return group id -> each person's latest minus first score, summed, with reliable change.
+
+    Only people with two or more assessments of the instrument count.
+    """
+    up, down = ("d > {}", "d < {}") if higher_is_better else ("d < {}", "d > {}")
+    rows = await fetch(
+        f"""
+        WITH ranked AS (
+            SELECT p."group" AS g_id, a.participant AS pid, a.score AS score,
+                ROW_NUMBER() OVER (PARTITION BY a.participant
+                    ORDER BY a.taken_on, a.completed_at, a.id) AS from_first,
+                ROW_NUMBER() OVER (PARTITION BY a.participant
+                    ORDER BY a.taken_on DESC, a.completed_at DESC, a.id DESC) AS from_last,
+                COUNT(*) OVER (PARTITION BY a.participant) AS taken
+            FROM assessment a
+            JOIN participant p ON p.id = a.participant
+            WHERE a.instrument = {{}} AND a.taken_on <= {{}} AND {COUNTED}
+        ), differences AS (
+            SELECT g_id, pid,
+                SUM(CASE WHEN from_last = 1 THEN score ELSE 0 END)
+                - SUM(CASE WHEN from_first = 1 THEN score ELSE 0 END) AS d
+            FROM ranked
+            WHERE taken >= 2 AND (from_first = 1 OR from_last = 1)
+            GROUP BY g_id, pid
+        )
+        SELECT g_id, COUNT(*) AS n, SUM(d) AS total, SUM(d * d) AS total_sq,
+            SUM(CASE WHEN {up} THEN 1 ELSE 0 END) AS improved,
+            SUM(CASE WHEN {down} THEN 1 ELSE 0 END) AS worsened
+        FROM differences GROUP BY g_id
+        """,  # noqa: S608 (only fixed SQL pieces are formatted in)
+        instrument, today,
+        threshold if higher_is_better else -threshold,
+        -threshold if higher_is_better else threshold,
+    )
+    return {
+        row["g_id"]: ChangeSums(
+            Sums(row["n"], float(row["total"]), float(row["total_sq"])),
+            int(row["improved"]), int(row["worsened"]),
+        )
+        for row in rows
+    }
+
+
+async def status_by_month(today: dt.date) -> dict[tuple[int, int, str], int]:
+    """Return (group id, month, share) -> people whose status that month counts in the share.
+
+    A person counts from the month they enrolled until six months after they left (or
+    after the group ended), but not beyond this month. Their status in a month is the
+    latest entry of their history placed in that month or before.
+    """
+    enrolled = _not_negative(months_since("p.enrolled_on", "g.starts_on"))
+    left = months_since("COALESCE(p.exited_on, g.ends_on)", "g.starts_on")
+    now = months_since(date_literal(today), "g.starts_on")
+    change_month = _not_negative(months_since("s.effective_on", "g.starts_on"))
+    rows = await fetch(
+        f"""
+        WITH RECURSIVE months(m) AS (
+            SELECT 0 UNION ALL SELECT m + 1 FROM months WHERE m < {MAX_MONTHS}
+        ), people AS (
+            SELECT p.id AS pid, p."group" AS g_id, {enrolled} AS first_m,
+                CASE WHEN {left} + {FOLLOW_UP_MONTHS} < {now}
+                    THEN {left} + {FOLLOW_UP_MONTHS} ELSE {now} END AS last_m
+            FROM participant p JOIN coaching_group g ON g.id = p."group"
+            WHERE {COUNTED}
+        ), changes AS (
+            SELECT s.participant AS pid, {change_month} AS m, {_share_case('s.status')} AS share,
+                ROW_NUMBER() OVER (PARTITION BY s.participant, {change_month}
+                    ORDER BY s.effective_on DESC, s.id DESC) AS latest_in_month
+            FROM labour_status s
+            JOIN participant p ON p.id = s.participant
+            JOIN coaching_group g ON g.id = p."group"
+            WHERE {COUNTED} AND s.effective_on <= {{}}
+        ), spans AS (
+            SELECT pid, m, share,
+                LEAD(m) OVER (PARTITION BY pid ORDER BY m) AS next_m
+            FROM changes WHERE latest_in_month = 1
+        )
+        SELECT people.g_id AS g_id, months.m AS m, spans.share AS share, COUNT(*) AS n
+        FROM people
+        JOIN spans ON spans.pid = people.pid
+        JOIN months ON months.m >= spans.m
+            AND (spans.next_m IS NULL OR months.m < spans.next_m)
+            AND months.m >= people.first_m AND months.m <= people.last_m
+        GROUP BY people.g_id, months.m, spans.share
+        """,  # noqa: S608 (only fixed SQL pieces are formatted in)
+        today,
+    )
+    return {(row["g_id"], row["m"], row["share"]): row["n"] for row in rows}
+
+
+@dataclass(frozen=True)
+class AttendanceSums:
+    people: int  # distinct participants on the month's rosters
+    expected: int  # person-meetings
+    present: int
+
+    def __add__(self, other: AttendanceSums) -> AttendanceSums:
+        return AttendanceSums(self.people + other.people, self.expected + other.expected,
+                              self.present + other.present)
+
+
+async def attendance_by_month(today: dt.date) -> dict[tuple[int, int], AttendanceSums]:
+    """Return (group id, month) -> people on the rosters, person-meetings and presences."""
+    month = _not_negative(months_since("m.held_on", "g.starts_on"))
+    rows = await fetch(
+        f"""
+        SELECT m."group" AS g_id, {month} AS mm, COUNT(DISTINCT a.participant) AS people,
+            COUNT(*) AS expected, SUM(CASE WHEN a.present THEN 1 ELSE 0 END) AS present
+        FROM attendance a
+        JOIN meeting m ON m.id = a.meeting
+        JOIN participant p ON p.id = a.participant
+        JOIN coaching_group g ON g.id = m."group"
+        WHERE {COUNTED} AND m.held_on <= {{}}
+        GROUP BY m."group", {month}
+        """,  # noqa: S608 (only fixed SQL pieces are formatted in)
+        today,
+    )
+    return {
+        (row["g_id"], row["mm"]): AttendanceSums(row["people"], row["expected"],
+                                                 int(row["present"] or 0))
+        for row in rows if row["mm"] <= MAX_MONTHS
+    }
+
+
+def roll_up(by_group: dict, groups_by_year: dict[int, list[int]], zero) -> dict:
+    """Return per-scope sums from per-group values keyed (group id, *rest).
+
+    Keys become ((scope), rest) with rest a tuple: ("group", id), ("year", Y), ("all",).
+    """
+    year_of_group = {g: y for y, ids in groups_by_year.items() for g in ids}
+    result: dict = defaultdict(lambda: zero)
+    for key, value in by_group.items():
+        group_id, rest = key[0], key[1:]
+        year = year_of_group.get(group_id)
+        if year is None:
+            continue
+        for scope in (("group", group_id), ("year", year), ("all",)):
+            result[(scope, rest)] = result[(scope, rest)] + value
+    return dict(result)
