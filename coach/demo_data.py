@@ -18,6 +18,7 @@ from coach.accounts.tables import User
 from coach.assessments.instruments import Instrument, get_instrument
 from coach.assessments.tables import Assessment
 from coach.choices import (
+    EMPLOYED_STATUSES,
     AssessmentMode,
     Education,
     Gender,
@@ -39,6 +40,18 @@ CONSENT_VERSION = "1.0"
 # The first group finished half a year ago (so it has six-month follow-ups), the
 # second is running; any further groups (benchmarks) finished within the last year.
 FIRST_GROUPS_WEEKS_AGO = (80, 40)
+
+# Six months after leaving, those not in work are in one of these situations.
+AFTER_WITHOUT_WORK = {
+    LabourStatus.unemployed: 55,
+    LabourStatus.education: 15,
+    LabourStatus.rehabilitation: 12,
+    LabourStatus.outside_labour_force: 10,
+    LabourStatus.work_trial: 8,
+}
+# Those in precarious work who have moved to full-time work six months after leaving.
+PROMOTED = frozenset((LabourStatus.employed_part_time, LabourStatus.subsidised_employment,
+                      LabourStatus.apprenticeship))
 
 # The users of every demo: (username, role).
 DEMO_USERS = (
@@ -170,6 +183,8 @@ class DemoData:
 
     def __init__(self, seed: int, today: dt.date, password_hashes: dict[str, str]):
         self.rng = random.Random(seed)
+        # A stream of its own, so that adding follow-ups left every other row as it was.
+        self.follow_rng = random.Random(f"follow-up:{seed}")
         self.fake = Faker("fi_FI")
         self.fake.seed_instance(seed)
         self.today = today
@@ -246,8 +261,10 @@ class DemoData:
         ]
         meetings = self.meetings(group_id, starts_on, last_day, duration, coach, people)
         present = self.attendance(meetings, people, starts_on)
+        exited_on = ends_on if ends_on < self.today else None
         for person in people:
             self.history(person, coach)
+            self.follow_up(person, exited_on, coach)
             self.assessments(person, starts_on, ends_on, coach, meetings, present[person.id])
 
     def participant(self, group_id: int, starts_on: dt.date, ends_on: dt.date,
@@ -336,6 +353,29 @@ class DemoData:
             recorded = _at(min(on + dt.timedelta(days=self.rng.randint(0, 4)),
                                self.today - DAY), 15)
             self.add(StatusChange, person.id, status.value, on, coach, recorded)
+
+    def follow_up(self, person: Person, exited_on: dt.date | None, coach: int) -> None:
+        """Record the status found at the six-month follow-up, for most who have left.
+
+        Whoever was in work by the end still is (some moved to full-time work), and
+        whoever was not is still not, so "half in work by the end" holds to the last
+        entry. About one in five is never reached: their status stays unknown.
+        """
+        rng = self.follow_rng
+        if exited_on is None:
+            return
+        day = exited_on + 26 * WEEK - dt.timedelta(days=rng.randint(0, 14))
+        reached = rng.random() < 0.8
+        if day >= self.today or not reached:
+            return
+        last = person.history[-1][0]
+        if last in EMPLOYED_STATUSES:
+            status = (LabourStatus.employed_full_time
+                      if last in PROMOTED and rng.random() < 0.3 else last)
+        else:
+            status = _weighted(rng, AFTER_WITHOUT_WORK)
+        recorded = _at(min(day + dt.timedelta(days=rng.randint(0, 4)), self.today - DAY), 15)
+        self.add(StatusChange, person.id, status.value, day, coach, recorded)
 
     def meetings(self, group_id: int, starts_on: dt.date, last_day: dt.date, duration: int,
                  coach: int, people: list[Person]) -> list[tuple[int, dt.date]]:
