@@ -137,6 +137,10 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("GET", "/me/data.csv"): PARTICIPANT_PAGE,
     ("GET", "/me/withdraw"): PARTICIPANT_PAGE,
     ("POST", "/me/withdraw"): Expect(303, 303, 403, 403, 403, 403),
+    # The evaluator's trends (issue 9) and the admin's disclosure policy
+    ("GET", "/reports"): Expect(303, 403, 403, 403, OK, OK),
+    ("GET", "/admin/disclosure"): ADMIN_PAGE,
+    ("POST", "/admin/disclosure"): Expect(303, 403, 403, 403, 403, FORM_ERROR),
     ("GET", "/admin/participants/{participant_id:int}/erase"): ADMIN_PAGE,
     ("POST", "/admin/participants/{participant_id:int}/erase"):
         Expect(303, 403, 403, 403, 403, 303),

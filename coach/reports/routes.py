@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from litestar import Request, get, post
-from litestar.exceptions import HTTPException
 from litestar.response import Redirect, Response
 
 from coach.assessments.instruments import get_instrument
@@ -24,19 +23,34 @@ from coach.web import page
 REPORT_ROLES = require_roles("evaluator", "admin")
 
 
+class FilterError(Exception):
+    """The filter names no group or year that exists; the page says so next to it."""
+
+    def __init__(self, groups: Groups):
+        super().__init__("no such group or year")
+        self.groups = groups
+
+
 async def report_scope(request: Request) -> tuple[Groups, Scope]:
-    """Return every group and the scope the query asks for; 400 for a filter that fits none."""
+    """Return every group and the scope the query asks for; FilterError if it fits none."""
     settings = request.app.state["settings"]
     groups = await load_groups(settings.secret_key)
     group = request.query_params.get("group")
     year = request.query_params.get("year")
     if (group and len(group) > 40) or (year and len(year) > 10):
-        raise HTTPException(status_code=400, detail=_("That group or year does not exist."))
+        raise FilterError(groups)
     try:
         return groups, parse_scope(groups, group, year)
     except ScopeError:
-        raise HTTPException(status_code=400,
-                            detail=_("That group or year does not exist.")) from None
+        raise FilterError(groups) from None
+
+
+def filter_error_page(request: Request, template: str, groups: Groups) -> Response:
+    """Return the page with only its filter and the error next to it (400)."""
+    return page(request, template, {
+        "groups": groups, "scope": Scope("all"), "report": None,
+        "filter_error": _("That group or year does not exist."),
+    }, block="report", status_code=400)
 
 
 def scope_title(scope: Scope) -> str:
@@ -50,7 +64,10 @@ def scope_title(scope: Scope) -> str:
 @get("/reports", name="reports", guards=[REPORT_ROLES])
 async def reports_page(request: Request) -> Response:
     """Show the anonymised trends of all groups, a cohort year or one group."""
-    groups, scope = await report_scope(request)
+    try:
+        groups, scope = await report_scope(request)
+    except FilterError as error:
+        return filter_error_page(request, "reports/index.html", error.groups)
     policy = await current_policy()
     report = await trend_report(groups, policy, scope, today())
     await audit(request, "report.trends.view", "report", None,
