@@ -22,6 +22,7 @@ from coach.auth.middleware import AuthenticationMiddleware
 from coach.auth.protection import csrf_config, security_headers_middleware
 from coach.db import make_engine
 from coach.errors import http_exception_handler, internal_error_handler
+from coach.export import routes as export_routes
 from coach.flash import flash_middleware
 from coach.groups import routes as group_routes
 from coach.health import healthz
@@ -85,6 +86,7 @@ def route_handlers() -> list:
         *erasure_routes.ROUTES,
         *funder_routes.ROUTES,
         *report_routes.ROUTES,
+        *export_routes.ROUTES,
         create_static_files_router(
             path="/static",
             directories=[Path(FRONTEND_DIR / "static")],

@@ -45,6 +45,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(args)
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from coach.export.command import run_export
+
+    return run_export(args)
+
+
 def cmd_user_add(args: argparse.Namespace) -> int:
     from coach.accounts.services import PasswordRejected, create_user
     from coach.app import bind_tables
@@ -117,6 +123,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--groups", type=int, default=2)
     demo.add_argument("--participants", type=int, default=14, help="in all, spread over groups")
     demo.set_defaults(func=cmd_demo)
+
+    export = commands.add_parser(
+        "export", help="write the anonymised data package (CSV files, codebook, datapackage.json)"
+    )
+    export.add_argument("--out", required=True, help="folder to write the files into")
+    export.add_argument("--excel-fi", action="store_true",
+                        help="for a spreadsheet in the Finnish locale: semicolon, decimal comma")
+    export.set_defaults(func=cmd_export)
 
     user = commands.add_parser("user", help="manage staff users")
     user_commands = user.add_subparsers(dest="user_command", required=True)

@@ -52,7 +52,7 @@ def menu(role: str) -> list[tuple[str, str]]:
         "coach": [("home", _("My groups"))],
         "admin": [("home", _("Home")), ("admin.groups", _("Groups")),
                   ("admin.users", _("Users")), ("admin.audit", _("Audit log")),
-                  ("reports", _("Reports"))],
+                  ("reports", _("Reports")), ("exports", _("Exports"))],
         "evaluator": [("home", _("Home")), ("reports", _("Reports")), ("exports", _("Exports"))],
         "participant": [("participant.home", _("My progress"))],
     }

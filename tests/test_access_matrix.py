@@ -141,6 +141,11 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("GET", "/reports"): Expect(303, 403, 403, 403, OK, OK),
     ("GET", "/admin/disclosure"): ADMIN_PAGE,
     ("POST", "/admin/disclosure"): Expect(303, 403, 403, 403, 403, FORM_ERROR),
+    # The anonymised data package (issue 9): evaluators and admins only
+    ("GET", "/exports"): Expect(303, 403, 403, 403, OK, OK),
+    ("GET", "/exports/data.zip"): Expect(303, 403, 403, 403, OK, OK),
+    ("POST", "/exports/tokens"): Expect(303, 403, 403, 403, OK, OK),
+    ("POST", "/exports/tokens/{token_id:int}/revoke"): Expect(303, 403, 403, 403, 303, 303),
     ("GET", "/admin/participants/{participant_id:int}/erase"): ADMIN_PAGE,
     ("POST", "/admin/participants/{participant_id:int}/erase"):
         Expect(303, 403, 403, 403, 403, 303),
@@ -240,6 +245,14 @@ async def _file_path(world: World) -> str:
 @param("path")
 async def _schema_path(world: World) -> str:
     return "no-such-viewer"
+
+
+@param("token_id")
+async def _token_id(world: World) -> int:
+    from coach.export.tokens import create_token
+
+    _raw, token_id = await create_token(world.evaluator.id, "script")
+    return token_id
 
 
 def app_routes() -> set[tuple[str, str]]:

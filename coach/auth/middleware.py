@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import quote
 
@@ -10,12 +11,14 @@ from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.middleware import ASGIMiddleware
 from litestar.response import Redirect
+from litestar.response.base import ASGIResponse
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from coach.auth.actor import PARTICIPANT, Actor
 from coach.auth.guards import admits_participants
 from coach.auth.sessions import SESSION_COOKIE, end_session_by_id, find_session
 from coach.errors import wants_json
+from coach.export.tokens import actor_for_token
 from coach.groups.tables import GroupCoach
 from coach.participants.tables import Participant
 from coach.settings import Settings
@@ -103,6 +106,19 @@ def login_redirect(request: Request) -> Response:
     return Redirect(location, status_code=303)
 
 
+def _bearer_token(request: Request) -> str | None:
+    """Return the token of an "Authorization: Bearer ..." header, if there is one."""
+    scheme, _space, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+def _token_refused(reason: str) -> ASGIApp:
+    """Return a 401 with the reason as JSON, for scripts using an API token."""
+    body = json.dumps({"status_code": 401, "detail": reason}).encode()
+    return ASGIResponse(body=body, status_code=401, media_type="application/json",
+                        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+
+
 class AuthenticationMiddleware(ASGIMiddleware):
     """Put the actor in scope["user"]; refuse anonymous requests to non-public routes."""
 
@@ -113,14 +129,25 @@ class AuthenticationMiddleware(ASGIMiddleware):
         app = Litestar.from_scope(scope)
         settings: Settings = app.state["settings"]
         request: Request = Request(scope, receive)
-        actor = await load_actor(settings, request.cookies.get(SESSION_COOKIE))
-        scope["user"] = actor
-        scope["auth"] = actor.session_id if actor else None
         handler = scope["route_handler"]
         opt = handler.opt
+        bearer = _bearer_token(request) if opt.get("api_token") else None
+        if bearer is not None:
+            # A script's request: the token alone decides, never a cookie (and no CSRF: GET).
+            actor, refusal = await actor_for_token(bearer)
+            if actor is None:
+                await _token_refused(refusal)(scope, receive, send)
+                return
+        else:
+            actor = await load_actor(settings, request.cookies.get(SESSION_COOKIE))
+        scope["user"] = actor
+        scope["auth"] = actor.session_id if actor else None
         public = bool(opt.get("public"))
         response: Response | None = None
         if actor is None and not public:
+            if opt.get("api_token") and "text/html" not in request.headers.get("accept", ""):
+                await _token_refused("missing token")(scope, receive, send)
+                return
             if wants_json(request):
                 raise NotAuthorizedException()
             response = login_redirect(request)
