@@ -139,6 +139,8 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("POST", "/me/withdraw"): Expect(303, 303, 403, 403, 403, 403),
     # The evaluator's trends (issue 9) and the admin's disclosure policy
     ("GET", "/reports"): Expect(303, 403, 403, 403, OK, OK),
+    ("GET", "/reports/funder"): Expect(303, 403, 403, 403, OK, OK),
+    ("GET", "/reports/funder.csv"): Expect(303, 403, 403, 403, OK, OK),
     ("GET", "/admin/disclosure"): ADMIN_PAGE,
     ("POST", "/admin/disclosure"): Expect(303, 403, 403, 403, 403, FORM_ERROR),
     # The anonymised data package (issue 9): evaluators and admins only

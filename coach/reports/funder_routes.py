@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from litestar import Request, Response, get
 from litestar.exceptions import HTTPException
+from litestar.params import FromQuery
 
 from coach.auth.audit import audit
 from coach.auth.guards import require_roles
@@ -73,8 +74,8 @@ async def _report(request: Request, group: str | None,
 
 
 @get("/reports/funder", name="reports.funder", guards=[evaluators], include_in_schema=False)
-async def funder_page(request: Request, group: str | None = None,
-                      year: str | None = None) -> Response:
+async def funder_page(request: Request, group: FromQuery[str | None] = None,
+                      year: FromQuery[str | None] = None) -> Response:
     """Show the ESF participant indicators by gender for the chosen groups."""
     groups, report = await _report(request, group, year)
     await audit(request, "report.funder.view", detail={"scope": report.scope.kind,
@@ -123,8 +124,8 @@ def as_csv(report: FunderReport) -> str:
 
 @get("/reports/funder.csv", name="reports.funder_csv", guards=[evaluators],
      include_in_schema=False)
-async def funder_csv(request: Request, group: str | None = None,
-                     year: str | None = None) -> Response:
+async def funder_csv(request: Request, group: FromQuery[str | None] = None,
+                     year: FromQuery[str | None] = None) -> Response:
     """Download the ESF participant indicators as CSV."""
     _groups, report = await _report(request, group, year)
     await audit(request, "report.funder.view", detail={"scope": report.scope.kind,
