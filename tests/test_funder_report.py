@@ -19,7 +19,9 @@ from coach.reports.funder_lines import IDENTITIES, LINE_KEYS
 from coach.reports.policy import set_policy
 from coach.reports.scope import group_key, load_groups
 from tests.auth_helpers import sign_in_directly
+from tests.coach_world import make_world, sign_in
 from tests.factories import make_group, make_participant, make_user
+from tests.test_participants import add_form
 
 TODAY = dt.date(2026, 3, 18)
 SECRET = "test-secret"
@@ -411,3 +413,23 @@ async def test_views_and_downloads_are_audited_without_personal_data(client):
     names = [row["display_name"] for row in await Participant.select(Participant.display_name)]
     for event in events:
         assert not any(name in str(event["detail"]) for name in names)
+
+
+# --- CO02 needs the unemployment duration: the participant form asks for it -----------
+
+async def test_participant_form_requires_the_duration_of_unemployment_by_the_field(client):
+    w = await make_world()
+    await sign_in(client, w.coach)
+    url = f"/groups/{w.group.id}/participants/new"
+
+    missing = await client.post(url, data=add_form(w.group, unemployed_for=""))
+    given = await client.post(url, data=add_form(w.group, unemployed_for="over_24"),
+                              follow_redirects=False)
+
+    assert missing.status_code == 422
+    field = missing.text.split('id="unemployed_for-field"', 1)[1].split("</div>", 1)[0]
+    assert 'id="unemployed_for-error"' in field and "how long" in field
+    assert 'aria-invalid="true"' in field
+    assert given.status_code == 303
+    saved = await Participant.objects().where(Participant.display_name == "Mikko").first()
+    assert saved.unemployed_for == "over_24"
