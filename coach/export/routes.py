@@ -12,7 +12,7 @@ import anyio
 from litestar import Request, Response, Router, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Stream, Template
 
 from coach.auth.actor import Actor
@@ -53,7 +53,7 @@ async def exports_page(request: Request) -> Template:
 
 
 @get("/exports/data.zip", name="exports.download", opt={"api_token": True})
-async def download(request: Request, format: str = STANDARD.name) -> Response:  # noqa: A002
+async def download(request: Request, format: FromQuery[str] = STANDARD.name) -> Response:  # noqa: A002
     """Build the package, check it, then stream the zip; a package that fails is never sent."""
     fmt = FORMATS.get(format)
     if fmt is None:
