@@ -139,6 +139,7 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("POST", "/me/withdraw"): Expect(303, 303, 403, 403, 403, 403),
     # The evaluator's trends (issue 9) and the admin's disclosure policy
     ("GET", "/reports"): Expect(303, 403, 403, 403, OK, OK),
+    ("GET", "/reports/summary"): Expect(303, 403, 403, 403, OK, OK),
     ("GET", "/reports/funder"): Expect(303, 403, 403, 403, OK, OK),
     ("GET", "/reports/funder.csv"): Expect(303, 403, 403, 403, OK, OK),
     ("GET", "/admin/disclosure"): ADMIN_PAGE,

@@ -237,3 +237,29 @@ async def test_set_policy_twice_keeps_one_row():
     assert await ProjectSetting.count() == 1
     with pytest.raises(ValueError):
         await set_policy("open", None)
+
+
+async def test_summary_page_protects_small_groups(client):
+    await two_groups()
+    await sign_in(client, await make_user("eval", role="evaluator"))
+    response = await client.get("/reports/summary")
+    assert response.status_code == 200
+    assert "Standard disclosure policy" in response.text
+    assert "Aino0" not in response.text
+    assert "In work six months after leaving" in response.text
+    assert (await audit_actions("report.summary.view"))[0]["detail"] == {
+        "scope": "all", "policy": "standard"}
+    assert (await client.get("/reports/summary?year=1800")).status_code == 400
+
+
+async def test_summary_counts_match_the_funder_report():
+    from coach.reports.summary import summary
+
+    group_a, group_b, _a, _b = await two_groups()
+    groups = await load_groups(SECRET)
+    scope = parse_scope(groups, None, None)
+    figures = await summary(groups, get_policy("standard"), scope, today())
+    # 13 counted participants (the withdrawn one is not), all women, all unemployed.
+    assert figures.participants == 13
+    assert figures.groups == 2
+    assert figures.changes[0].n == 7  # only group A has pairs

@@ -73,55 +73,66 @@ def protect(
         Relation(r.total, tuple(p for p in r.parts if p in values))
         for r in relations if r.total in values
     ]
-    by_cell: dict[Hashable, list[int]] = defaultdict(list)
+    # Each relation keeps its count and sum of hidden parts up to date, so checking it
+    # costs the same however many groups it adds up.
+    hidden_parts = [0] * len(relations)
+    hidden_sum = [0] * len(relations)
+    as_part: dict[Hashable, list[int]] = defaultdict(list)
+    as_total: dict[Hashable, list[int]] = defaultdict(list)
     for index, relation in enumerate(relations):
-        by_cell[relation.total].append(index)
+        as_total[relation.total].append(index)
         for part in relation.parts:
-            by_cell[part].append(index)
-    pending = set(range(len(relations)))
+            as_part[part].append(index)
+            if part in hidden:
+                hidden_parts[index] += 1
+                hidden_sum[index] += values[part]
+
+    def unsafe(index: int) -> bool:
+        relation = relations[index]
+        total_hidden = relation.total in hidden
+        count = hidden_parts[index] + total_hidden
+        return count == 1 or (
+            count > 1 and not total_hidden and hidden_sum[index] < threshold
+        )
+
+    pending = [index for index in range(len(relations)) if unsafe(index)]
     while pending:
-        relation = relations[pending.pop()]
-        added = _complement(relation, values, hidden, threshold)
-        if added is not None:
-            hidden.add(added)
-            pending.update(by_cell[added])
+        index = pending.pop()
+        if not unsafe(index):
+            continue
+        relation = relations[index]
+        shown = [part for part in relation.parts if part not in hidden]
+        if shown:
+            cell = min(shown, key=lambda part: (values[part], repr(part)))
+        elif relation.total not in hidden:
+            cell = relation.total
+        else:
+            continue  # everything is hidden already
+        hidden.add(cell)
+        for other in as_part[cell]:
+            hidden_parts[other] += 1
+            hidden_sum[other] += values[cell]
+        pending.extend(other for other in (*as_part[cell], *as_total[cell]) if unsafe(other))
     return hidden
-
-
-def _complement(relation: Relation, values: Mapping[Hashable, int], hidden: set[Hashable],
-                threshold: int) -> Hashable | None:
-    """Return one more cell to hide if the relation is unsafe, else None."""
-    hidden_parts = [part for part in relation.parts if part in hidden]
-    total_hidden = relation.total in hidden
-    count = len(hidden_parts) + total_hidden
-    if count == 0:
-        return None
-    unsafe = count == 1 or (
-        not total_hidden and sum(values[part] for part in hidden_parts) < threshold
-    )
-    if not unsafe:
-        return None
-    shown = [part for part in relation.parts if part not in hidden]
-    if shown:
-        return min(shown, key=lambda part: (values[part], repr(part)))
-    if not total_hidden:
-        return relation.total
-    return None  # everything is hidden already
 
 
 def hierarchy_relations(
     groups_by_year: Mapping[int, Sequence[int]],
     lines: Iterable[Hashable] = (None,),
 ) -> list[Relation]:
-    """Return the relations of the scopes: all groups = sum of cohort years = sum of groups.
+    """Return the relations of the scopes: all = sum of cohort years = sum of every group.
 
     Cells are keyed (scope, line), where scope is ("all",), ("year", Y) or ("group", id)
     and `line` tells apart the cells of one scope (a month, a category, an indicator).
     """
     relations = []
     years = sorted(groups_by_year)
+    every_group = [g for y in years for g in groups_by_year[y]]
     for line in lines:
         relations.append(Relation((ALL, line), tuple((("year", y), line) for y in years)))
+        # All groups is also the sum of every group: without this, all groups minus the
+        # groups shown could tell that hidden groups of several years hold few people.
+        relations.append(Relation((ALL, line), tuple((("group", g), line) for g in every_group)))
         for year in years:
             relations.append(Relation(
                 (("year", year), line),

@@ -24,7 +24,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 
 from coach.choices import FUNDER_CATEGORY, FunderCategory, LabourStatus, UnemploymentDuration
-from coach.reports.disclosure import ALL, Policy, Relation, hierarchy_relations, protect, scopes
+from coach.reports.disclosure import Policy, Relation, hierarchy_relations, protect, scopes
 from coach.reports.funder_lines import IDENTITIES, LINE_KEYS, Line, lines
 from coach.reports.population import COUNTED, fetch, is_postgres
 from coach.reports.scope import Groups, Scope
@@ -167,12 +167,7 @@ async def count_cells(groups: Groups, today: dt.date) -> dict[Hashable, int]:
 def relations(groups: Groups) -> list[Relation]:
     """Return every sum the report shows: by gender, between lines and between views."""
     cells = [(key, column) for key in LINE_KEYS for column in COLUMNS]
-    result = hierarchy_relations(groups.by_year, cells)
-    # All groups = every group, too: otherwise all groups minus every group shown could
-    # tell that the hidden groups of several years hold fewer than the threshold together.
-    every = [("group", group.id) for group in groups.groups]
-    result.extend(Relation((ALL, cell), tuple((scope, cell) for scope in every))
-                  for cell in cells)
+    result = hierarchy_relations(groups.by_year, cells)  # includes all = every group
     for scope in scopes(groups.by_year):
         for key in LINE_KEYS:
             result.append(Relation((scope, (key, "total")),

@@ -42,13 +42,16 @@ def months_since(later: str, earlier: str) -> str:
             f" - CASE WHEN EXTRACT(DAY FROM {later}) < EXTRACT(DAY FROM {earlier})"
             f" THEN 1 ELSE 0 END)"
         )
-    return (
-        f"((CAST(strftime('%Y', {later}) AS INTEGER) - CAST(strftime('%Y', {earlier}) AS INTEGER))"
-        f" * 12 + CAST(strftime('%m', {later}) AS INTEGER)"
-        f" - CAST(strftime('%m', {earlier}) AS INTEGER)"
-        f" - CASE WHEN CAST(strftime('%d', {later}) AS INTEGER)"
-        f" < CAST(strftime('%d', {earlier}) AS INTEGER) THEN 1 ELSE 0 END)"
-    )
+    # SQLite keeps dates as ISO text: slicing it is several times cheaper than strftime.
+    def month_number(day: str) -> str:
+        return (f"(CAST(substr({day}, 1, 4) AS INTEGER) * 12"
+                f" + CAST(substr({day}, 6, 2) AS INTEGER))")
+
+    def day_of(day: str) -> str:
+        return f"CAST(substr({day}, 9, 2) AS INTEGER)"
+
+    return (f"({month_number(later)} - {month_number(earlier)}"
+            f" - CASE WHEN {day_of(later)} < {day_of(earlier)} THEN 1 ELSE 0 END)")
 
 
 def date_literal(day: dt.date) -> str:

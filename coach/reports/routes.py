@@ -16,6 +16,7 @@ from coach.reports.disclosure import POLICIES
 from coach.reports.labels import share_labels
 from coach.reports.policy import current_policy, set_policy
 from coach.reports.scope import Groups, Scope, ScopeError, load_groups, parse_scope
+from coach.reports.summary import summary
 from coach.reports.trend_report import trend_report
 from coach.reports.trends import STATUS_SHARES
 from coach.web import page
@@ -86,6 +87,23 @@ async def reports_page(request: Request) -> Response:
     return page(request, "reports/index.html", context, block="report")
 
 
+@get("/reports/summary", name="reports.summary", guards=[REPORT_ROLES])
+async def summary_page(request: Request) -> Response:
+    """Show the one-page summary of all groups, a cohort year or one group."""
+    try:
+        groups, scope = await report_scope(request)
+    except FilterError as error:
+        return filter_error_page(request, "reports/summary.html", error.groups)
+    policy = await current_policy()
+    figures = await summary(groups, policy, scope, today())
+    await audit(request, "report.summary.view", "report", None,
+                {"scope": scope.kind, "policy": policy.name})
+    return page(request, "reports/summary.html", {
+        "groups": groups, "scope": scope, "scope_title": scope_title(scope), "policy": policy,
+        "report": figures, "share_labels": share_labels(), "today": today(),
+    }, block="report")
+
+
 @get("/admin/disclosure", name="admin.disclosure", guards=[require_roles("admin")])
 async def disclosure_page(request: Request) -> Response:
     """Show the disclosure policies and the one in force."""
@@ -113,4 +131,4 @@ async def disclosure_set(request: Request) -> Response:
     return Redirect(request.app.route_reverse("admin.disclosure"), status_code=303)
 
 
-ROUTES = [reports_page, disclosure_page, disclosure_set]
+ROUTES = [reports_page, summary_page, disclosure_page, disclosure_set]

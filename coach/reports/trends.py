@@ -145,6 +145,10 @@ async def status_by_month(today: dt.date) -> dict[tuple[int, int, str], int]:
     A person counts from the month they enrolled until six months after they left (or
     after the group ended), but not beyond this month. Their status in a month is the
     latest entry of their history placed in that month or before.
+
+    SQL returns where each span of a status starts (+n) and ends (-n) per group, share
+    and month; adding those up month by month gives the counts. That keeps the database
+    from producing a row per person and month.
     """
     enrolled = _not_negative(months_since("p.enrolled_on", "g.starts_on"))
     left = months_since("COALESCE(p.exited_on, g.ends_on)", "g.starts_on")
@@ -152,16 +156,11 @@ async def status_by_month(today: dt.date) -> dict[tuple[int, int, str], int]:
     change_month = _not_negative(months_since("s.effective_on", "g.starts_on"))
     rows = await fetch(
         f"""
-        WITH RECURSIVE months(m) AS (
-            SELECT 0 UNION ALL SELECT m + 1 FROM months WHERE m < {MAX_MONTHS}
-        ), people AS (
-            SELECT p.id AS pid, p."group" AS g_id, {enrolled} AS first_m,
+        WITH changes AS (
+            SELECT s.participant AS pid, p."group" AS g_id, {change_month} AS m,
+                {_share_case('s.status')} AS share, {enrolled} AS first_m,
                 CASE WHEN {left} + {FOLLOW_UP_MONTHS} < {now}
-                    THEN {left} + {FOLLOW_UP_MONTHS} ELSE {now} END AS last_m
-            FROM participant p JOIN coaching_group g ON g.id = p."group"
-            WHERE {COUNTED}
-        ), changes AS (
-            SELECT s.participant AS pid, {change_month} AS m, {_share_case('s.status')} AS share,
+                    THEN {left} + {FOLLOW_UP_MONTHS} ELSE {now} END AS last_m,
                 ROW_NUMBER() OVER (PARTITION BY s.participant, {change_month}
                     ORDER BY s.effective_on DESC, s.id DESC) AS latest_in_month
             FROM labour_status s
@@ -169,21 +168,35 @@ async def status_by_month(today: dt.date) -> dict[tuple[int, int, str], int]:
             JOIN coaching_group g ON g.id = p."group"
             WHERE {COUNTED} AND s.effective_on <= {{}}
         ), spans AS (
-            SELECT pid, m, share,
-                LEAD(m) OVER (PARTITION BY pid ORDER BY m) AS next_m
+            SELECT g_id, share,
+                CASE WHEN m > first_m THEN m ELSE first_m END AS lo,
+                CASE WHEN LEAD(m) OVER (PARTITION BY pid ORDER BY m) - 1 < last_m
+                    THEN LEAD(m) OVER (PARTITION BY pid ORDER BY m) - 1
+                    ELSE last_m END AS hi
             FROM changes WHERE latest_in_month = 1
         )
-        SELECT people.g_id AS g_id, months.m AS m, spans.share AS share, COUNT(*) AS n
-        FROM people
-        JOIN spans ON spans.pid = people.pid
-        JOIN months ON months.m >= spans.m
-            AND (spans.next_m IS NULL OR months.m < spans.next_m)
-            AND months.m >= people.first_m AND months.m <= people.last_m
-        GROUP BY people.g_id, months.m, spans.share
+        SELECT g_id, share, lo AS m, COUNT(*) AS delta FROM spans
+            WHERE lo <= hi AND lo <= {MAX_MONTHS} GROUP BY g_id, share, lo
+        UNION ALL
+        SELECT g_id, share, hi + 1 AS m, -COUNT(*) AS delta FROM spans
+            WHERE lo <= hi AND hi < {MAX_MONTHS} GROUP BY g_id, share, hi
         """,  # noqa: S608 (only fixed SQL pieces are formatted in)
         today,
     )
-    return {(row["g_id"], row["m"], row["share"]): row["n"] for row in rows}
+    deltas: dict[tuple[int, str], dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for row in rows:
+        deltas[(row["g_id"], row["share"])][row["m"]] += row["delta"]
+    counts: dict[tuple[int, int, str], int] = {}
+    for (group_id, share), by_month in deltas.items():
+        running = 0
+        months = sorted(by_month)
+        for month, following in zip(months, [*months[1:], None], strict=True):
+            running += by_month[month]
+            if running <= 0:
+                continue
+            for filled in range(month, following if following is not None else month + 1):
+                counts[(group_id, filled, share)] = running
+    return counts
 
 
 @dataclass(frozen=True)
@@ -235,3 +248,21 @@ def roll_up(by_group: dict, groups_by_year: dict[int, list[int]], zero) -> dict:
         for scope in (("group", group_id), ("year", year), ("all",)):
             result[(scope, rest)] = result[(scope, rest)] + value
     return dict(result)
+
+
+async def attendance_overall(today: dt.date) -> dict[tuple[int], AttendanceSums]:
+    """Return (group id,) -> people on the rosters, person-meetings and presences in all."""
+    rows = await fetch(
+        f"""
+        SELECT m."group" AS g_id, COUNT(DISTINCT a.participant) AS people,
+            COUNT(*) AS expected, SUM(CASE WHEN a.present THEN 1 ELSE 0 END) AS present
+        FROM attendance a
+        JOIN meeting m ON m.id = a.meeting
+        JOIN participant p ON p.id = a.participant
+        WHERE {COUNTED} AND m.held_on <= {{}}
+        GROUP BY m."group"
+        """,  # noqa: S608 (only fixed SQL pieces are formatted in)
+        today,
+    )
+    return {(row["g_id"],): AttendanceSums(row["people"], row["expected"],
+                                           int(row["present"] or 0)) for row in rows}

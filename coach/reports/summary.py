@@ -1,0 +1,104 @@
+"""A one-page summary in the style of a project's final report, for one scope.
+
+Counts come from the funder's report (coach.reports.funder), so the two pages show
+the same protected numbers; change and attendance come from the trends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from coach.assessments.instruments import get_instrument
+from coach.reports import trends
+from coach.reports.disclosure import Policy, hierarchy_relations, protect
+from coach.reports.funder import COLUMNS, funder_report
+from coach.reports.scope import Groups, Scope
+from coach.reports.trend_report import Change, change_summary
+from coach.reports.trends import AttendanceSums
+
+TOTAL_COLUMN = COLUMNS.index("total")
+FEMALE_COLUMN = COLUMNS.index("female")
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str
+    count: int | None  # None: suppressed
+    share: float | None  # of its base; None when it or its base is suppressed
+
+
+@dataclass(frozen=True)
+class Summary:
+    groups: int
+    participants: int | None
+    women: Figure
+    entry: list[Figure]  # unemployed, in education, employed, outside, unknown
+    education: list[Figure]  # ISCED 0-2, 3-4, 5-8
+    leavers: int | None
+    at_end: Figure  # in work or education upon leaving, of leavers
+    followed: int | None
+    later: Figure  # in work six months after leaving, of those followed up
+    changes: list[Change]
+    attendance: float | None  # presences per person-meeting, None when suppressed
+    attendance_people: int | None
+
+
+def _figure(key: str, count: int | None, base: int | None) -> Figure:
+    share = count / base if count is not None and base else None
+    return Figure(key, count, share)
+
+
+def _sum(*counts: int | None) -> int | None:
+    return None if any(count is None for count in counts) else sum(counts)  # type: ignore[arg-type]
+
+
+async def summary(groups: Groups, policy: Policy, scope: Scope, today: dt.date) -> Summary:
+    """Return the summary figures of one scope, protected as the other reports are."""
+    report = await funder_report(groups, scope, policy, today)
+    cells = {row.line.key: row.cells for section in report.sections for row in section.rows}
+
+    def total(key: str) -> int | None:
+        return cells[key][TOTAL_COLUMN]
+
+    participants = total("participants")
+    # Inactive (CO03) splits into "in education" and "outside the labour force" (CO04).
+    entry = [
+        _figure("unemployed", total("co01"), participants),
+        _figure("education", total("inactive_education"), participants),
+        _figure("employed", total("co05"), participants),
+        _figure("outside", total("co04"), participants),
+        _figure("unknown", total("entry_unknown"), participants),
+    ]
+    education = [_figure(key, total(key), participants) for key in ("co09", "co10", "co11")]
+    leavers, followed = total("leavers"), total("followed")
+
+    changes = []
+    for instrument_id in ("who5", "was"):
+        instrument = get_instrument(instrument_id)
+        threshold = instrument.reliable_change.threshold if instrument.reliable_change else 0.0
+        by_group = await trends.paired_change(instrument.id, threshold,
+                                              instrument.scoring.higher_is_better, today)
+        changes.append(change_summary(by_group, instrument, groups, policy, scope))
+
+    attendance = trends.roll_up(await trends.attendance_overall(today), groups.by_year,
+                                AttendanceSums(0, 0, 0))
+    hidden = protect({key: sums.people for key, sums in attendance.items()},
+                     hierarchy_relations(groups.by_year, [()]), policy.min_mean_n)
+    mine = attendance.get((scope.key, ()))
+    shown = mine is not None and (scope.key, ()) not in hidden and mine.expected > 0
+    return Summary(
+        groups=len(groups.groups) if scope.group_ids is None and scope.year is None
+        else (1 if scope.group is not None else len(groups.by_year.get(scope.year, []))),
+        participants=participants,
+        women=_figure("women", cells["participants"][FEMALE_COLUMN], participants),
+        entry=entry,
+        education=education,
+        leavers=leavers,
+        at_end=_figure("work_or_education", _sum(total("cr04"), total("cr02")), leavers),
+        followed=followed,
+        later=_figure("work", total("cr06"), followed),
+        changes=changes,
+        attendance=mine.present / mine.expected if shown and mine else None,
+        attendance_people=policy.round_count(mine.people) if shown and mine else None,
+    )
