@@ -433,3 +433,23 @@ async def test_participant_form_requires_the_duration_of_unemployment_by_the_fie
     assert given.status_code == 303
     saved = await Participant.objects().where(Participant.display_name == "Mikko").first()
     assert saved.unemployed_for == "over_24"
+
+
+async def test_a_work_trial_at_entry_also_needs_the_duration(client):
+    # The funder counts a work trial as unemployed (CO01), so CO02 needs its duration too.
+    w = await make_world()
+    await sign_in(client, w.coach)
+    url = f"/groups/{w.group.id}/participants/new"
+    missing = await client.post(url, data=add_form(w.group, status_at_entry="work_trial",
+                                                   unemployed_for=""))
+    assert missing.status_code == 422 and 'id="unemployed_for-error"' in missing.text
+    given = await client.post(url, data=add_form(w.group, status_at_entry="work_trial",
+                                                 unemployed_for="12_24"), follow_redirects=False)
+    assert given.status_code == 303
+    saved = await Participant.objects().where(Participant.display_name == "Mikko").first()
+    assert saved.unemployed_for == "12_24"
+    # Any other status keeps no duration, whatever the form sent.
+    await client.post(url, data=add_form(w.group, display_name="Outi", status_at_entry="education",
+                                         unemployed_for="12_24"), follow_redirects=False)
+    other = await Participant.objects().where(Participant.display_name == "Outi").first()
+    assert other.unemployed_for is None

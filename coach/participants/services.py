@@ -12,7 +12,14 @@ from coach.assessments.instruments import get_instrument
 from coach.assessments.services import progress_of
 from coach.assessments.tables import Assessment
 from coach.audit.log import now
-from coach.choices import Education, Gender, LabourStatus, UnemploymentDuration
+from coach.choices import (
+    FUNDER_CATEGORY,
+    Education,
+    FunderCategory,
+    Gender,
+    LabourStatus,
+    UnemploymentDuration,
+)
 from coach.forms import (
     Collector,
     Errors,
@@ -61,9 +68,12 @@ def validate_participant(data: Mapping[str, Any], group: CoachingGroup, today: d
     status = form.read("status_at_entry", parse_choice, text(data, "status_at_entry"), LabourStatus)
     duration = form.read("unemployed_for", parse_choice, text(data, "unemployed_for"),
                          UnemploymentDuration, required=False)
-    if status == LabourStatus.unemployed and not duration and "unemployed_for" not in form.errors:
+    # A work trial keeps the person a jobseeker (the funder counts both as unemployed, and
+    # long-term unemployment, CO02, needs the duration), so both ask for it.
+    jobseeker = status is not None and FUNDER_CATEGORY.get(status) is FunderCategory.unemployed
+    if jobseeker and not duration and "unemployed_for" not in form.errors:
         form.fail("unemployed_for", _("Choose how long the person has been unemployed."))
-    if status and status != LabourStatus.unemployed:
+    if status and not jobseeker:
         form.cleaned["unemployed_for"] = None  # the duration only describes unemployment
     enrolled = form.read("enrolled_on", parse_date, text(data, "enrolled_on"))
     if enrolled and not group.starts_on <= enrolled <= group.ends_on:
