@@ -103,23 +103,21 @@ async def paired_change(instrument: str, threshold: float, higher_is_better: boo
     up, down = ("d > {}", "d < {}") if higher_is_better else ("d < {}", "d > {}")
     rows = await fetch(
         f"""
-        WITH ranked AS (
-            SELECT p."group" AS g_id, a.participant AS pid, a.score AS score,
-                ROW_NUMBER() OVER (PARTITION BY a.participant
-                    ORDER BY a.taken_on, a.completed_at, a.id) AS from_first,
-                ROW_NUMBER() OVER (PARTITION BY a.participant
-                    ORDER BY a.taken_on DESC, a.completed_at DESC, a.id DESC) AS from_last,
-                COUNT(*) OVER (PARTITION BY a.participant) AS taken
+        WITH ordered AS (
+            SELECT p."group" AS g_id,
+                FIRST_VALUE(a.score) OVER person AS first_score,
+                LAST_VALUE(a.score) OVER person AS last_score,
+                COUNT(*) OVER person AS taken,
+                ROW_NUMBER() OVER person AS position
             FROM assessment a
             JOIN participant p ON p.id = a.participant
             WHERE a.instrument = {{}} AND a.taken_on <= {{}} AND {COUNTED}
+            -- One ordering for all four: a single sort per person's assessments.
+            WINDOW person AS (PARTITION BY a.participant ORDER BY a.taken_on, a.completed_at, a.id
+                ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
         ), differences AS (
-            SELECT g_id, pid,
-                SUM(CASE WHEN from_last = 1 THEN score ELSE 0 END)
-                - SUM(CASE WHEN from_first = 1 THEN score ELSE 0 END) AS d
-            FROM ranked
-            WHERE taken >= 2 AND (from_first = 1 OR from_last = 1)
-            GROUP BY g_id, pid
+            SELECT g_id, last_score - first_score AS d FROM ordered
+            WHERE position = 1 AND taken >= 2
         )
         SELECT g_id, COUNT(*) AS n, SUM(d) AS total, SUM(d * d) AS total_sq,
             SUM(CASE WHEN {up} THEN 1 ELSE 0 END) AS improved,
@@ -237,17 +235,26 @@ def roll_up(by_group: dict, groups_by_year: dict[int, list[int]], zero) -> dict:
     """Return per-scope sums from per-group values keyed (group id, *rest).
 
     Keys become ((scope), rest) with rest a tuple: ("group", id), ("year", Y), ("all",).
+    Years are summed from groups and all groups from years, so each value is added once.
     """
     year_of_group = {g: y for y, ids in groups_by_year.items() for g in ids}
-    result: dict = defaultdict(lambda: zero)
+    result: dict = {}
+    years: dict = {}
     for key, value in by_group.items():
         group_id, rest = key[0], key[1:]
         year = year_of_group.get(group_id)
         if year is None:
             continue
-        for scope in (("group", group_id), ("year", year), ("all",)):
-            result[(scope, rest)] = result[(scope, rest)] + value
-    return dict(result)
+        result[(("group", group_id), rest)] = value
+        year_key = (("year", year), rest)
+        years[year_key] = years[year_key] + value if year_key in years else value
+    every: dict = {}
+    for (_scope, rest), value in years.items():
+        all_key = (("all",), rest)
+        every[all_key] = every[all_key] + value if all_key in every else value
+    result.update(years)
+    result.update(every)
+    return result
 
 
 async def attendance_overall(today: dt.date) -> dict[tuple[int], AttendanceSums]:

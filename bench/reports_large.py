@@ -1,0 +1,131 @@
+"""Time the evaluator's report pages on a large data set, served by a real `coach serve`.
+
+    python bench/reports_large.py                    # 5,000 groups, 50,000 participants, SQLite
+    python bench/reports_large.py --groups 500 --participants 5000
+    python bench/reports_large.py --data-dir /tmp/big50   # reuse a folder `coach demo` filled
+    python bench/reports_large.py --database-url postgresql://postgres@127.0.0.1/empty_db
+
+Each page is fetched several times by one client, signed in as the evaluator; the
+median is compared with /healthz measured in the same run, so the ratios hold up on a
+machine whose speed swings from one hour to the next.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+PASSWORD = "bench-password-2026"  # noqa: S105 (the demo users' password in a bench)
+PAGES = ("/healthz", "/reports", "/reports?year={year}", "/reports?group={group}",
+         "/reports/summary", "/reports/funder", "/exports")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def fill(groups: int, participants: int, env: dict[str, str], password: str) -> float:
+    command = [sys.executable, "-m", "coach.cli", "demo", "--password", password,
+               "--groups", str(groups), "--participants", str(participants)]
+    started = time.perf_counter()
+    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)  # noqa: S603
+    return time.perf_counter() - started
+
+
+def wait_until_up(base: str) -> None:
+    for _ in range(100):
+        try:
+            if httpx.get(base + "/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("coach serve did not start")
+
+
+def sign_in(client: httpx.Client, password: str) -> None:
+    page = client.get("/login")
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
+    data = {"username": "evaluator", "password": password, "next": "/"}
+    if token:
+        data["_csrf_token"] = token.group(1)
+    response = client.post("/login", data=data, follow_redirects=False)
+    if response.status_code != 303:
+        raise SystemExit(f"sign-in failed: {response.status_code}")
+
+
+def time_page(client: httpx.Client, path: str, repeat: int) -> tuple[float, int]:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        response = client.get(path, timeout=600)
+        times.append(time.perf_counter() - started)
+        if response.status_code != 200:
+            raise SystemExit(f"{path}: {response.status_code}")
+    return statistics.median(times), len(response.content)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--groups", type=int, default=5000)
+    parser.add_argument("--participants", type=int, default=50000)
+    parser.add_argument("--data-dir", default=None, help="a data folder `coach demo` filled")
+    parser.add_argument("--database-url", default=None, help="an empty PostgreSQL database")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--password", default=PASSWORD, help="the demo users' password")
+    args = parser.parse_args()
+
+    own_dir = args.data_dir is None
+    data_dir = Path(args.data_dir or tempfile.mkdtemp(prefix="coach-bench-"))
+    env = dict(os.environ, COACH_DATA_DIR=str(data_dir), COACH_ENV="development")
+    env.pop("DATABASE_URL", None)
+    if args.database_url:
+        env["DATABASE_URL"] = args.database_url
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = None
+    try:
+        if own_dir or args.database_url:
+            print(f"coach demo: {fill(args.groups, args.participants, env, args.password):.1f} s")
+        server = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "coach.cli", "serve", "--port", str(port)], env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until_up(base)
+        with httpx.Client(base_url=base, headers={"accept-language": "en"}) as client:
+            sign_in(client, args.password)
+            home = client.get("/reports").text
+            year = re.search(r'<option value="(\d{4})"', home)
+            group = re.search(r'<option value="([0-9a-f]{12})"', home)
+            print(f"{'page':<28} {'median s':>9} {'x healthz':>10} {'KB':>7}")
+            baseline = None
+            for path in PAGES:
+                path = path.format(year=year.group(1) if year else "",
+                                   group=group.group(1) if group else "")
+                seconds, size = time_page(client, path, args.repeat)
+                baseline = baseline or seconds
+                print(f"{path[:28]:<28} {seconds:>9.3f} {seconds / baseline:>10.0f} "
+                      f"{size / 1000:>7.1f}")
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=10)
+        if own_dir and not args.database_url:
+            shutil.rmtree(data_dir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
