@@ -69,50 +69,53 @@ def protect(
     or its total when no part is left. Deterministic: ties go by the cell's key.
     """
     hidden = {key for key, value in values.items() if value < threshold}
-    relations = [
-        Relation(r.total, tuple(p for p in r.parts if p in values))
-        for r in relations if r.total in values
-    ]
-    # Each relation keeps its count and sum of hidden parts up to date, so checking it
-    # costs the same however many groups it adds up.
-    hidden_parts = [0] * len(relations)
-    hidden_sum = [0] * len(relations)
-    as_part: dict[Hashable, list[int]] = defaultdict(list)
+    present = values.keys()
+    # Set operations do the per-cell work in C: with thousands of groups the relations
+    # hold millions of cell references, and most group-level cells start out hidden.
+    totals: list[Hashable] = []
+    parts_of: list[set[Hashable]] = []
+    for relation in relations:
+        if relation.total in values:
+            totals.append(relation.total)
+            parts_of.append(present & set(relation.parts))
+    hidden_parts: list[int] = []
+    hidden_sum: list[int] = []
+    as_part: dict[Hashable, list[int]] = defaultdict(list)  # shown cells only: they may change
     as_total: dict[Hashable, list[int]] = defaultdict(list)
-    for index, relation in enumerate(relations):
-        as_total[relation.total].append(index)
-        for part in relation.parts:
+    for index, parts in enumerate(parts_of):
+        hidden_here = parts & hidden
+        hidden_parts.append(len(hidden_here))
+        hidden_sum.append(sum(map(values.__getitem__, hidden_here)))
+        as_total[totals[index]].append(index)
+        for part in parts - hidden_here:
             as_part[part].append(index)
-            if part in hidden:
-                hidden_parts[index] += 1
-                hidden_sum[index] += values[part]
 
     def unsafe(index: int) -> bool:
-        relation = relations[index]
-        total_hidden = relation.total in hidden
+        total_hidden = totals[index] in hidden
         count = hidden_parts[index] + total_hidden
         return count == 1 or (
             count > 1 and not total_hidden and hidden_sum[index] < threshold
         )
 
-    pending = [index for index in range(len(relations)) if unsafe(index)]
+    pending = [index for index in range(len(totals)) if unsafe(index)]
     while pending:
         index = pending.pop()
         if not unsafe(index):
             continue
-        relation = relations[index]
-        shown = [part for part in relation.parts if part not in hidden]
+        shown = parts_of[index] - hidden
         if shown:
             cell = min(shown, key=lambda part: (values[part], repr(part)))
-        elif relation.total not in hidden:
-            cell = relation.total
+        elif totals[index] not in hidden:
+            cell = totals[index]
         else:
             continue  # everything is hidden already
         hidden.add(cell)
-        for other in as_part[cell]:
+        for other in as_part.pop(cell, ()):
             hidden_parts[other] += 1
             hidden_sum[other] += values[cell]
-        pending.extend(other for other in (*as_part[cell], *as_total[cell]) if unsafe(other))
+            if unsafe(other):
+                pending.append(other)
+        pending.extend(other for other in as_total.get(cell, ()) if unsafe(other))
     return hidden
 
 
