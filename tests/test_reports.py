@@ -263,3 +263,18 @@ async def test_summary_counts_match_the_funder_report():
     assert figures.participants == 13
     assert figures.groups == 2
     assert figures.changes[0].n == 7  # only group A has pairs
+
+
+def test_a_large_project_lists_one_years_groups_in_the_filter():
+    from coach.reports.scope import LIST_ALL_GROUPS_UP_TO, GroupInfo, Groups
+
+    infos = [GroupInfo(n, f"k{n}", f"G{n}", dt.date(2020 + n % 3, 1, 1), dt.date(2021, 1, 1))
+             for n in range(LIST_ALL_GROUPS_UP_TO + 1)]
+    by_year: dict[int, list[int]] = {}
+    for info in infos:
+        by_year.setdefault(info.year, []).append(info.id)
+    groups = Groups(infos, by_year)
+    assert groups.choices(None) == []
+    assert {info.year for info in groups.choices(2021)} == {2021}
+    small = Groups(infos[:3], {2020: [0], 2021: [1], 2022: [2]})
+    assert small.choices(None) == infos[:3]

@@ -15,6 +15,8 @@ from coach.groups.tables import CoachingGroup
 from coach.reports.disclosure import ALL
 
 GROUP_KEY_LENGTH = 12
+# A project with more groups lists one cohort year's groups at a time in the filters.
+LIST_ALL_GROUPS_UP_TO = 60
 
 
 def group_key(secret: str, group_id: int) -> str:
@@ -46,6 +48,14 @@ class Groups:
     @property
     def years(self) -> list[int]:
         return sorted(self.by_year)
+
+    def choices(self, year: int | None) -> list[GroupInfo]:
+        """Return the groups a filter lists: all of a small project, else one year's."""
+        if len(self.groups) <= LIST_ALL_GROUPS_UP_TO:
+            return self.groups
+        if year is None:
+            return []
+        return [group for group in self.groups if group.year == year]
 
 
 async def load_groups(secret: str) -> Groups:
