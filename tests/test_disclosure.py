@@ -130,3 +130,20 @@ def test_reliable_change_threshold_is_jacobson_truax():
         values = {"t": a + b + 6, "a": a, "b": b, "c": 6}
         hidden = protect(values, [Relation("t", ("a", "b", "c"))], 5)
         assert not recomputable(values, hidden, [Relation("t", ("a", "b", "c"))], 5)
+
+
+def test_grid_numbers_the_same_relations_as_the_hierarchy():
+    from coach.reports.disclosure import Grid
+
+    by_year = {2024: [3, 1], 2025: [7]}
+    lines = [(0, "a"), (0, "b"), (1, "a")]
+    grid = Grid(by_year, lines)
+    named = {(grid.cell(*r.total), tuple(grid.cell(*p) for p in r.parts))
+             for r in hierarchy_relations(by_year, lines)}
+    numbered = {(r.total, r.parts) for r in grid.hierarchy()}
+    assert named == numbered
+    within = grid.within((0, "a"), [(0, "b")])
+    assert {(r.total, r.parts) for r in within} == {
+        (grid.cell(scope, (0, "a")), (grid.cell(scope, (0, "b")),)) for scope in scopes(by_year)}
+    values = {(ALL, (0, "a")): 9, (("year", 2025), (1, "a")): 2}
+    assert grid.numbered(values) == {grid.cell(*key): value for key, value in values.items()}

@@ -154,3 +154,53 @@ def scopes(groups_by_year: Mapping[int, Sequence[int]]) -> list[tuple]:
         result.append(("year", year))
         result.extend(("group", g) for g in groups_by_year[year])
     return result
+
+
+class Grid:
+    """Number the cells (scope, line) of a report, so relations are built with arithmetic.
+
+    With thousands of groups the relations name millions of cells; small ints hash far
+    faster than nested tuples, which is most of what protect() does.
+    """
+
+    def __init__(self, groups_by_year: Mapping[int, Sequence[int]], lines: Iterable[Hashable]):
+        self.groups_by_year = groups_by_year
+        self.scope_list = scopes(groups_by_year)
+        self.scope_no = {scope: number for number, scope in enumerate(self.scope_list)}
+        self.lines = list(lines)
+        self.line_no = {line: number for number, line in enumerate(self.lines)}
+        self.width = len(self.lines)
+
+    def cell(self, scope: Hashable, line: Hashable) -> int:
+        return self.scope_no[scope] * self.width + self.line_no[line]
+
+    def numbered(self, values: Mapping[tuple, int]) -> dict[int, int]:
+        """Return values keyed (scope, line) as values keyed by cell number."""
+        scope_no, line_no, width = self.scope_no, self.line_no, self.width
+        return {scope_no[scope] * width + line_no[line]: value
+                for (scope, line), value in values.items()}
+
+    def hierarchy(self) -> list[Relation]:
+        """Return hierarchy_relations() for every line, in cell numbers."""
+        width = self.width
+        years = sorted(self.groups_by_year)
+        year_nos = [self.scope_no[("year", y)] * width for y in years]
+        groups_of = {y: [self.scope_no[("group", g)] * width for g in self.groups_by_year[y]]
+                     for y in years}
+        every = [number for y in years for number in groups_of[y]]
+        all_no = self.scope_no[ALL] * width
+        relations = []
+        for line in range(width):
+            relations.append(Relation(all_no + line, tuple(y + line for y in year_nos)))
+            relations.append(Relation(all_no + line, tuple(g + line for g in every)))
+            for year, year_no in zip(years, year_nos, strict=True):
+                relations.append(Relation(year_no + line,
+                                          tuple(g + line for g in groups_of[year])))
+        return relations
+
+    def within(self, total: Hashable, parts: Sequence[Hashable]) -> list[Relation]:
+        """Return total = sum of parts between lines, in every scope."""
+        total_no = self.line_no[total]
+        part_nos = [self.line_no[part] for part in parts]
+        return [Relation(base + total_no, tuple(base + part for part in part_nos))
+                for base in range(0, len(self.scope_list) * self.width, self.width)]

@@ -24,7 +24,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 
 from coach.choices import FUNDER_CATEGORY, FunderCategory, LabourStatus, UnemploymentDuration
-from coach.reports.disclosure import Policy, Relation, hierarchy_relations, protect, scopes
+from coach.reports.disclosure import Grid, Policy, Relation, protect, scopes
 from coach.reports.funder_lines import IDENTITIES, LINE_KEYS, Line, lines
 from coach.reports.population import COUNTED, fetch, is_postgres
 from coach.reports.scope import Groups, Scope
@@ -164,18 +164,19 @@ async def count_cells(groups: Groups, today: dt.date) -> dict[Hashable, int]:
     return values
 
 
-def relations(groups: Groups) -> list[Relation]:
+def grid_of(groups: Groups) -> Grid:
+    """Return the numbered cells of the report: every line and column in every scope."""
+    return Grid(groups.by_year, [(key, column) for key in LINE_KEYS for column in COLUMNS])
+
+
+def relations(grid: Grid) -> list[Relation]:
     """Return every sum the report shows: by gender, between lines and between views."""
-    cells = [(key, column) for key in LINE_KEYS for column in COLUMNS]
-    result = hierarchy_relations(groups.by_year, cells)  # includes all = every group
-    for scope in scopes(groups.by_year):
-        for key in LINE_KEYS:
-            result.append(Relation((scope, (key, "total")),
-                                   tuple((scope, (key, g)) for g in GENDERS)))
-        for total, parts in IDENTITIES:
-            for column in COLUMNS:
-                result.append(Relation((scope, (total, column)),
-                                       tuple((scope, (part, column)) for part in parts)))
+    result = grid.hierarchy()  # all groups = cohort years = every group, in every cell
+    for key in LINE_KEYS:
+        result += grid.within((key, "total"), [(key, g) for g in GENDERS])
+    for total, parts in IDENTITIES:
+        for column in COLUMNS:
+            result += grid.within((total, column), [(part, column) for part in parts])
     return result
 
 
@@ -221,7 +222,9 @@ def shown_values(values: dict[Hashable, int], hidden: set[Hashable], scope_key: 
 
 def protected(values: dict[Hashable, int], groups: Groups, policy: Policy) -> set[Hashable]:
     """Return the cells to hide under the policy, over the whole hierarchy at once."""
-    return protect(values, relations(groups), policy.min_count)
+    grid = grid_of(groups)
+    hidden = protect(grid.numbered(values), relations(grid), policy.min_count)
+    return {key for key in values if grid.cell(*key) in hidden}
 
 
 async def funder_report(groups: Groups, scope: Scope, policy: Policy,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from coach.assessments.instruments import get_instrument
 from coach.reports import trends
-from coach.reports.disclosure import Policy, hierarchy_relations, protect
+from coach.reports.disclosure import Grid, Policy, protect
 from coach.reports.funder import COLUMNS, funder_report
 from coach.reports.scope import Groups, Scope
 from coach.reports.trend_report import Change, change_summary
@@ -83,10 +83,11 @@ async def summary(groups: Groups, policy: Policy, scope: Scope, today: dt.date) 
 
     attendance = trends.roll_up(await trends.attendance_overall(today), groups.by_year,
                                 AttendanceSums(0, 0, 0))
-    hidden = protect({key: sums.people for key, sums in attendance.items()},
-                     hierarchy_relations(groups.by_year, [()]), policy.min_mean_n)
+    grid = Grid(groups.by_year, [()])
+    hidden = protect(grid.numbered({key: sums.people for key, sums in attendance.items()}),
+                     grid.hierarchy(), policy.min_mean_n)
     mine = attendance.get((scope.key, ()))
-    shown = mine is not None and (scope.key, ()) not in hidden and mine.expected > 0
+    shown = mine is not None and grid.cell(scope.key, ()) not in hidden and mine.expected > 0
     return Summary(
         groups=len(groups.groups) if scope.group_ids is None and scope.year is None
         else (1 if scope.group is not None else len(groups.by_year.get(scope.year, []))),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from coach.assessments.instruments import Instrument, get_instrument
 from coach.reports import trends
-from coach.reports.disclosure import Policy, Relation, hierarchy_relations, protect, scopes
+from coach.reports.disclosure import Grid, Policy, protect
 from coach.reports.scope import Groups, Scope
 from coach.reports.stats import mean_interval
 from coach.reports.trends import STATUS_SHARES, AttendanceSums, ChangeSums, Sums
@@ -62,15 +62,14 @@ def mean_points(by_group: dict[tuple[int, int], Sums], groups: Groups, policy: P
                 scope: Scope) -> list[MeanPoint]:
     """Return the monthly means of a scope with their t intervals, suppressed where due."""
     rolled = trends.roll_up(by_group, groups.by_year, Sums())
-    months = sorted({rest[0] for (_scope, rest) in rolled})
-    hidden = protect({key: sums.n for key, sums in rolled.items()},
-                     hierarchy_relations(groups.by_year, [(m,) for m in months]),
-                     policy.min_mean_n)
+    grid = Grid(groups.by_year, sorted({rest for (_scope, rest) in rolled}))
+    hidden = protect(grid.numbered({key: sums.n for key, sums in rolled.items()}),
+                     grid.hierarchy(), policy.min_mean_n)
     points = []
     for month in _months(rolled, scope.key):
         key = (scope.key, (month,))
         sums = rolled[key]
-        if key in hidden:
+        if grid.cell(*key) in hidden:
             points.append(MeanPoint(month, None, None, None, None, True))
             continue
         interval = mean_interval(sums.n, sums.total, sums.total_sq)
@@ -92,16 +91,13 @@ def share_points(by_group: dict[tuple[int, int, str], int], groups: Groups, poli
     cells.update(totals)
     rolled = trends.roll_up(cells, groups.by_year, 0)
     months = sorted({rest[0] for (_scope, rest) in rolled})
-    lines = [(m, share) for m in months for share in (*STATUS_SHARES, TOTAL)]
-    relations = hierarchy_relations(groups.by_year, lines)
-    for scope_key in scopes(groups.by_year):
-        for month in months:
-            if (scope_key, (month, TOTAL)) in rolled:
-                relations.append(Relation(
-                    (scope_key, (month, TOTAL)),
-                    tuple((scope_key, (month, share)) for share in STATUS_SHARES),
-                ))
-    hidden = protect(rolled, relations, policy.min_count)
+    grid = Grid(groups.by_year, [(m, share) for m in months for share in (*STATUS_SHARES, TOTAL)])
+    relations = grid.hierarchy()
+    for month in months:
+        relations += grid.within((month, TOTAL), [(month, share) for share in STATUS_SHARES])
+    hidden_numbers = protect(grid.numbered(rolled), relations, policy.min_count)
+    hidden = {(scope.key, line) for line in grid.lines
+              if grid.cell(scope.key, line) in hidden_numbers}
     points = []
     for month in _months(rolled, scope.key):
         total_key = (scope.key, (month, TOTAL))
@@ -129,15 +125,14 @@ def attendance_points(by_group: dict[tuple[int, int], AttendanceSums], groups: G
                       policy: Policy, scope: Scope) -> list[MeanPoint]:
     """Return the monthly attendance rate (presences per person-meeting) of a scope."""
     rolled = trends.roll_up(by_group, groups.by_year, AttendanceSums(0, 0, 0))
-    months = sorted({rest[0] for (_scope, rest) in rolled})
-    hidden = protect({key: sums.people for key, sums in rolled.items()},
-                     hierarchy_relations(groups.by_year, [(m,) for m in months]),
-                     policy.min_mean_n)
+    grid = Grid(groups.by_year, sorted({rest for (_scope, rest) in rolled}))
+    hidden = protect(grid.numbered({key: sums.people for key, sums in rolled.items()}),
+                     grid.hierarchy(), policy.min_mean_n)
     points = []
     for month in _months(rolled, scope.key):
         key = (scope.key, (month,))
         sums = rolled[key]
-        if key in hidden or not sums.expected:
+        if grid.cell(*key) in hidden or not sums.expected:
             points.append(MeanPoint(month, None, None, None, None, True))
             continue
         rate = sums.present / sums.expected
@@ -157,13 +152,17 @@ def change_summary(by_group: dict[int, ChangeSums], instrument: Instrument, grou
         counts[(scope_key, "improved")] = value.improved
         counts[(scope_key, "worsened")] = value.worsened
         counts[(scope_key, "unchanged")] = value.sums.n - value.improved - value.worsened
-    lines = (TOTAL, "improved", "unchanged", "worsened")
-    relations = hierarchy_relations(groups.by_year, lines)
-    relations += [Relation((s, TOTAL), ((s, "improved"), (s, "unchanged"), (s, "worsened")))
-                  for s in scopes(groups.by_year) if (s, TOTAL) in counts]
-    hidden_counts = protect(counts, relations, policy.min_count)
-    hidden_means = protect({key: value for key, value in counts.items() if key[1] == TOTAL},
-                           hierarchy_relations(groups.by_year, (TOTAL,)), policy.min_mean_n)
+    grid = Grid(groups.by_year, (TOTAL, "improved", "unchanged", "worsened"))
+    relations = grid.hierarchy() + grid.within(TOTAL, ("improved", "unchanged", "worsened"))
+    numbered = grid.numbered(counts)
+    hidden_numbers = protect(numbered, relations, policy.min_count)
+    totals = {number: value for number, value in numbered.items()
+              if number % grid.width == grid.line_no[TOTAL]}
+    hidden_mean_numbers = protect(totals, grid.hierarchy(), policy.min_mean_n)
+    hidden_counts = {(scope.key, line) for line in grid.lines
+                     if grid.cell(scope.key, line) in hidden_numbers}
+    hidden_means = {(scope.key, TOTAL)} if grid.cell(scope.key, TOTAL) in hidden_mean_numbers \
+        else set()
     value = rolled.get((scope.key, ()))
     if value is None:
         return Change(instrument, None, None, None, None, False, None, None, None, threshold)
