@@ -22,7 +22,7 @@ async def test_page_explains_the_package_rules_and_offers_the_download(client):
 
     assert page.status_code == 200
     assert "at least 5 participants" in page.text
-    assert "Disclosure policy: standard" in page.text
+    assert "Standard disclosure policy" in page.text
     assert 'href="/exports"' in page.text  # in the menu
     assert 'action="/exports/data.zip"' in page.text and 'value="excel-fi"' in page.text
     assert "Anna" not in page.text

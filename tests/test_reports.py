@@ -278,3 +278,20 @@ def test_a_large_project_lists_one_years_groups_in_the_filter():
     assert {info.year for info in groups.choices(2021)} == {2021}
     small = Groups(infos[:3], {2020: [0], 2021: [1], 2022: [2]})
     assert small.choices(None) == infos[:3]
+
+
+def test_the_trend_line_breaks_at_hidden_and_missing_months():
+    from coach.reports.svg import mean_chart
+    from coach.reports.trend_report import MeanPoint
+
+    def point(month, mean):
+        if mean is None:
+            return MeanPoint(month, None, None, None, None, True)
+        return MeanPoint(month, 7, mean, mean - 5, mean + 5, False)
+
+    chart = mean_chart([point(0, 40), point(1, 45), point(2, None), point(3, 50), point(4, 52),
+                        point(7, 60), point(8, 61)], 0, 100, [0, 100])
+    assert len(chart.lines) == 3  # 0-1, 3-4 and 7-8; never across month 2 or months 5-6
+    assert [mark.label for mark in chart.marks].count("×") == 1
+    assert mean_chart([], 0, 100, [0, 100]).empty
+    assert mean_chart([point(0, None)], 0, 100, [0, 100]).all_suppressed

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from coach.reports.trend_report import MeanPoint, SharePoint
 from coach.reports.trends import STATUS_SHARES
 
-WIDTH, HEIGHT = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 48, 12, 14, 40  # room for the axis labels
+WIDTH, HEIGHT = 640, 266
+LEFT, RIGHT, TOP, BOTTOM = 48, 12, 14, 46  # room for the axis labels
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def _frame(months: list[int], low: float, high: float, tick_values: list[float],
 class MeanChart:
     frame: Frame
     marks: list[Mark]
-    line: str  # polyline points through the shown means of consecutive months
+    lines: list[str]  # polylines through the shown means of consecutive months
     empty: bool  # no point at all
     all_suppressed: bool
 
@@ -105,12 +105,20 @@ def mean_chart(points: list[MeanPoint], low: float, high: float, ticks: list[flo
             y_of(min(high, point.high)) if point.high is not None else None,
             point.month, f"n={point.n}",
         ))
-    # The line joins shown points only; a suppressed month breaks nothing visible but
-    # the reader sees its × mark and the table says why.
-    line = " ".join(f"{mark.x},{mark.y}" for mark in marks if mark.y is not None)
+    # The line joins shown points of consecutive months only: a hidden month or a month
+    # without data breaks it, so it never suggests values that are not there.
+    lines, run = [], []
+    for mark in marks:
+        if mark.y is None or (run and mark.month != run[-1].month + 1):
+            if len(run) > 1:
+                lines.append(" ".join(f"{m.x},{m.y}" for m in run))
+            run = []
+        if mark.y is not None:
+            run.append(mark)
+    if len(run) > 1:
+        lines.append(" ".join(f"{m.x},{m.y}" for m in run))
     shown = [mark for mark in marks if mark.y is not None]
-    return MeanChart(frame, marks, line if len(shown) > 1 else "", not points,
-                     bool(points) and not shown)
+    return MeanChart(frame, marks, lines, not points, bool(points) and not shown)
 
 
 @dataclass(frozen=True)

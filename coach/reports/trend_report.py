@@ -7,6 +7,7 @@ chosen scope's cells are turned into points that a chart and a table can show.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from dataclasses import dataclass
 
@@ -199,17 +200,22 @@ async def trend_report(groups: Groups, policy: Policy, scope: Scope,
                        today: dt.date) -> TrendReport:
     """Return every trend of the evaluator's page for one scope."""
     instruments = [get_instrument("who5"), get_instrument("was")]
-    changes = []
-    for instrument in instruments:
-        threshold = instrument.reliable_change.threshold if instrument.reliable_change else 0.0
-        by_group = await trends.paired_change(instrument.id, threshold,
-                                              instrument.scoring.higher_is_better, today)
-        changes.append(change_summary(by_group, instrument, groups, policy, scope))
+    # The queries only read, so they run side by side: each on its own connection.
+    who5, was, status, attendance, *pairs = await asyncio.gather(
+        trends.score_by_month("who5", today),
+        trends.score_by_month("was", today),
+        trends.status_by_month(today),
+        trends.attendance_by_month(today),
+        *(trends.paired_change(
+            instrument.id,
+            instrument.reliable_change.threshold if instrument.reliable_change else 0.0,
+            instrument.scoring.higher_is_better, today) for instrument in instruments),
+    )
     return TrendReport(
-        who5=mean_points(await trends.score_by_month("who5", today), groups, policy, scope),
-        was=mean_points(await trends.score_by_month("was", today), groups, policy, scope),
-        status=share_points(await trends.status_by_month(today), groups, policy, scope),
-        attendance=attendance_points(await trends.attendance_by_month(today), groups, policy,
-                                     scope),
-        changes=changes,
+        who5=mean_points(who5, groups, policy, scope),
+        was=mean_points(was, groups, policy, scope),
+        status=share_points(status, groups, policy, scope),
+        attendance=attendance_points(attendance, groups, policy, scope),
+        changes=[change_summary(by_group, instrument, groups, policy, scope)
+                 for by_group, instrument in zip(pairs, instruments, strict=True)],
     )
