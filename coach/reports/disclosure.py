@@ -180,6 +180,28 @@ class Grid:
         return {scope_no[scope] * width + line_no[line]: value
                 for (scope, line), value in values.items()}
 
+    def roll_up(self, by_group: Mapping[tuple[int, Hashable], object], zero) -> dict[int, object]:
+        """Return values keyed (group id, line) summed into every scope's numbered cell.
+
+        A group counts in its own cell, its cohort year's and all groups'; values may be
+        anything with +. Groups that are not in the hierarchy are left out.
+        """
+        width, line_no = self.width, self.line_no
+        year_of = {g: y for y, ids in self.groups_by_year.items() for g in ids}
+        group_base = {g: self.scope_no[("group", g)] * width for g in year_of}
+        year_base = {y: self.scope_no[("year", y)] * width for y in self.groups_by_year}
+        all_base = self.scope_no[ALL] * width
+        result: dict[int, object] = {}
+        for (group_id, line), value in by_group.items():
+            base = group_base.get(group_id)
+            if base is None:
+                continue
+            offset = line_no[line]
+            result[base + offset] = value
+            for cell in (year_base[year_of[group_id]] + offset, all_base + offset):
+                result[cell] = result[cell] + value if cell in result else value
+        return result
+
     def hierarchy(self) -> list[Relation]:
         """Return hierarchy_relations() for every line, in cell numbers."""
         width = self.width

@@ -6,6 +6,7 @@ the same protected numbers; change and attendance come from the trends.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from dataclasses import dataclass
 
@@ -55,7 +56,16 @@ def _sum(*counts: int | None) -> int | None:
 
 async def summary(groups: Groups, policy: Policy, scope: Scope, today: dt.date) -> Summary:
     """Return the summary figures of one scope, protected as the other reports are."""
-    report = await funder_report(groups, scope, policy, today)
+    instruments = [get_instrument("who5"), get_instrument("was")]
+    # The queries only read, so they run side by side: each on its own connection.
+    report, attendance_by_group, *pairs = await asyncio.gather(
+        funder_report(groups, scope, policy, today),
+        trends.attendance_overall(today),
+        *(trends.paired_change(
+            instrument.id,
+            instrument.reliable_change.threshold if instrument.reliable_change else 0.0,
+            instrument.scoring.higher_is_better, today) for instrument in instruments),
+    )
     cells = {row.line.key: row.cells for section in report.sections for row in section.rows}
 
     def total(key: str) -> int | None:
@@ -73,15 +83,10 @@ async def summary(groups: Groups, policy: Policy, scope: Scope, today: dt.date) 
     education = [_figure(key, total(key), participants) for key in ("co09", "co10", "co11")]
     leavers, followed = total("leavers"), total("followed")
 
-    changes = []
-    for instrument_id in ("who5", "was"):
-        instrument = get_instrument(instrument_id)
-        threshold = instrument.reliable_change.threshold if instrument.reliable_change else 0.0
-        by_group = await trends.paired_change(instrument.id, threshold,
-                                              instrument.scoring.higher_is_better, today)
-        changes.append(change_summary(by_group, instrument, groups, policy, scope))
+    changes = [change_summary(by_group, instrument, groups, policy, scope)
+               for by_group, instrument in zip(pairs, instruments, strict=True)]
 
-    attendance = trends.roll_up(await trends.attendance_overall(today), groups.by_year,
+    attendance = trends.roll_up(attendance_by_group, groups.by_year,
                                 AttendanceSums(0, 0, 0))
     grid = Grid(groups.by_year, [()])
     hidden = protect(grid.numbered({key: sums.people for key, sums in attendance.items()}),

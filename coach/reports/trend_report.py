@@ -55,22 +55,28 @@ class Change:
     threshold: float | None
 
 
-def _months(rolled: dict, scope_key: tuple) -> list[int]:
-    return sorted({rest[0] for (scope, rest) in rolled if scope == scope_key})
+def _monthly(by_group: dict[tuple[int, int], object], groups: Groups, zero, people,
+             threshold: int) -> tuple[Grid, dict[int, object], set[int]]:
+    """Sum per-group monthly values up the hierarchy and protect them by their people."""
+    grid = Grid(groups.by_year, sorted({month for (_group, month) in by_group}))
+    rolled = grid.roll_up(by_group, zero)
+    hidden = protect({cell: people(value) for cell, value in rolled.items()}, grid.hierarchy(),
+                     threshold)
+    return grid, rolled, hidden
 
 
 def mean_points(by_group: dict[tuple[int, int], Sums], groups: Groups, policy: Policy,
                 scope: Scope) -> list[MeanPoint]:
     """Return the monthly means of a scope with their t intervals, suppressed where due."""
-    rolled = trends.roll_up(by_group, groups.by_year, Sums())
-    grid = Grid(groups.by_year, sorted({rest for (_scope, rest) in rolled}))
-    hidden = protect(grid.numbered({key: sums.n for key, sums in rolled.items()}),
-                     grid.hierarchy(), policy.min_mean_n)
+    grid, rolled, hidden = _monthly(by_group, groups, Sums(), lambda sums: sums.n,
+                                    policy.min_mean_n)
     points = []
-    for month in _months(rolled, scope.key):
-        key = (scope.key, (month,))
-        sums = rolled[key]
-        if grid.cell(*key) in hidden:
+    for month in grid.lines:
+        cell = grid.cell(scope.key, month)
+        sums = rolled.get(cell)
+        if sums is None:
+            continue
+        if cell in hidden:
             points.append(MeanPoint(month, None, None, None, None, True))
             continue
         interval = mean_interval(sums.n, sums.total, sums.total_sq)
@@ -83,38 +89,36 @@ def mean_points(by_group: dict[tuple[int, int], Sums], groups: Groups, policy: P
 def share_points(by_group: dict[tuple[int, int, str], int], groups: Groups, policy: Policy,
                  scope: Scope) -> list[SharePoint]:
     """Return each month's labour-market shares of a scope, suppressed where due."""
-    totals: dict[tuple[int, int, str], int] = {}
-    for (group_id, month, _share), count in by_group.items():
-        totals[(group_id, month, TOTAL)] = totals.get((group_id, month, TOTAL), 0) + count
-    # Every share of a month is a cell, zero included: "nobody" is a statement too.
-    cells = {(g, m, share): by_group.get((g, m, share), 0)
-             for (g, m, _total) in totals for share in STATUS_SHARES}
-    cells.update(totals)
-    rolled = trends.roll_up(cells, groups.by_year, 0)
-    months = sorted({rest[0] for (_scope, rest) in rolled})
+    cells: dict[tuple[int, tuple[int, str]], int] = {}
+    for (group_id, month, share), count in by_group.items():
+        if (group_id, (month, TOTAL)) not in cells:
+            # Every share of a month is a cell, zero included: "nobody" is a statement too.
+            cells.update(((group_id, (month, other)), 0) for other in STATUS_SHARES)
+            cells[(group_id, (month, TOTAL))] = 0
+        cells[(group_id, (month, share))] += count
+        cells[(group_id, (month, TOTAL))] += count
+    months = sorted({month for (_group, month, _share) in by_group})
     grid = Grid(groups.by_year, [(m, share) for m in months for share in (*STATUS_SHARES, TOTAL)])
+    rolled = grid.roll_up(cells, 0)
     relations = grid.hierarchy()
     for month in months:
         relations += grid.within((month, TOTAL), [(month, share) for share in STATUS_SHARES])
-    hidden_numbers = protect(grid.numbered(rolled), relations, policy.min_count)
-    hidden = {(scope.key, line) for line in grid.lines
-              if grid.cell(scope.key, line) in hidden_numbers}
+    hidden = protect(rolled, relations, policy.min_count)
     points = []
-    for month in _months(rolled, scope.key):
-        total_key = (scope.key, (month, TOTAL))
-        if total_key not in rolled:
+    for month in months:
+        total_cell = grid.cell(scope.key, (month, TOTAL))
+        if total_cell not in rolled:
             continue
-        if total_key in hidden:
+        if total_cell in hidden:
             points.append(SharePoint(month, None, dict.fromkeys(STATUS_SHARES),
                                      dict.fromkeys(STATUS_SHARES), 1.0, True))
             continue
+        counts = {share: rolled[grid.cell(scope.key, (month, share))] for share in STATUS_SHARES}
         # Shares are of rounded counts under "strict", and the total is their sum.
-        shown = {share: (None if (scope.key, (month, share)) in hidden
-                         else policy.round_count(rolled[(scope.key, (month, share))]))
-                 for share in STATUS_SHARES}
-        total = (sum(policy.round_count(rolled[(scope.key, (month, share))])
-                     for share in STATUS_SHARES) if policy.rounding > 1
-                 else rolled[total_key])
+        shown = {share: (None if grid.cell(scope.key, (month, share)) in hidden
+                         else policy.round_count(count)) for share, count in counts.items()}
+        total = (sum(policy.round_count(count) for count in counts.values())
+                 if policy.rounding > 1 else rolled[total_cell])
         fractions = {share: (None if count is None or not total else count / total)
                      for share, count in shown.items()}
         visible = sum(value for value in fractions.values() if value is not None)
@@ -125,15 +129,15 @@ def share_points(by_group: dict[tuple[int, int, str], int], groups: Groups, poli
 def attendance_points(by_group: dict[tuple[int, int], AttendanceSums], groups: Groups,
                       policy: Policy, scope: Scope) -> list[MeanPoint]:
     """Return the monthly attendance rate (presences per person-meeting) of a scope."""
-    rolled = trends.roll_up(by_group, groups.by_year, AttendanceSums(0, 0, 0))
-    grid = Grid(groups.by_year, sorted({rest for (_scope, rest) in rolled}))
-    hidden = protect(grid.numbered({key: sums.people for key, sums in rolled.items()}),
-                     grid.hierarchy(), policy.min_mean_n)
+    grid, rolled, hidden = _monthly(by_group, groups, AttendanceSums(0, 0, 0),
+                                    lambda sums: sums.people, policy.min_mean_n)
     points = []
-    for month in _months(rolled, scope.key):
-        key = (scope.key, (month,))
-        sums = rolled[key]
-        if grid.cell(*key) in hidden or not sums.expected:
+    for month in grid.lines:
+        cell = grid.cell(scope.key, month)
+        sums = rolled.get(cell)
+        if sums is None:
+            continue
+        if cell in hidden or not sums.expected:
             points.append(MeanPoint(month, None, None, None, None, True))
             continue
         rate = sums.present / sums.expected
