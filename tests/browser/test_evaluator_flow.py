@@ -16,13 +16,20 @@ from pathlib import Path
 
 import anyio
 import pytest
-from playwright.async_api import expect
 
 from coach.demo import create_demo
 from coach.participants.tables import Participant
 from tests.browser.checks import SCREENSHOTS, assert_accessible, phone, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
+
+
+def expect(locator):
+    """Return Playwright's expect(); imported here so that plain pytest can collect the file."""
+    from playwright.async_api import expect as playwright_expect
+
+    return playwright_expect(locator)
+
 
 PASSWORD = "demo-password-2026"
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
