@@ -4,6 +4,7 @@
     python bench/reports_large.py --groups 500 --participants 5000
     python bench/reports_large.py --data-dir /tmp/big50   # reuse a folder `coach demo` filled
     python bench/reports_large.py --database-url postgresql://postgres@127.0.0.1/empty_db
+    python bench/reports_large.py --database-url postgresql://... --filled --data-dir DIR
 
 Each page is fetched several times by one client, signed in as the evaluator; the
 median is compared with /healthz measured in the same run, so the ratios hold up on a
@@ -84,6 +85,8 @@ def main() -> int:
     parser.add_argument("--participants", type=int, default=50000)
     parser.add_argument("--data-dir", default=None, help="a data folder `coach demo` filled")
     parser.add_argument("--database-url", default=None, help="an empty PostgreSQL database")
+    parser.add_argument("--filled", action="store_true",
+                        help="the PostgreSQL database holds a demo already: do not fill it")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--password", default=PASSWORD, help="the demo users' password")
     args = parser.parse_args()
@@ -98,7 +101,7 @@ def main() -> int:
     base = f"http://127.0.0.1:{port}"
     server = None
     try:
-        if own_dir or args.database_url:
+        if own_dir or (args.database_url and not args.filled):
             print(f"coach demo: {fill(args.groups, args.participants, env, args.password):.1f} s")
         server = subprocess.Popen(  # noqa: S603
             [sys.executable, "-m", "coach.cli", "serve", "--port", str(port)], env=env,
@@ -106,9 +109,12 @@ def main() -> int:
         wait_until_up(base)
         with httpx.Client(base_url=base, headers={"accept-language": "en"}) as client:
             sign_in(client, args.password)
-            home = client.get("/reports").text
+            home = client.get("/reports", timeout=600).text
             year = re.search(r'<option value="(\d{4})"', home)
-            group = re.search(r'<option value="([0-9a-f]{12})"', home)
+            # A large project lists a year's groups only once the year is chosen.
+            year_page = client.get(f"/reports?year={year.group(1)}", timeout=600).text if year \
+                else home
+            group = re.search(r'<option value="([0-9a-f]{12})"', year_page)
             print(f"{'page':<28} {'median s':>9} {'x healthz':>10} {'KB':>7}")
             baseline = None
             for path in PAGES:
@@ -121,7 +127,10 @@ def main() -> int:
     finally:
         if server is not None:
             server.terminate()
-            server.wait(timeout=10)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
         if own_dir and not args.database_url:
             shutil.rmtree(data_dir, ignore_errors=True)
     return 0
