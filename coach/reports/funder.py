@@ -19,6 +19,7 @@ Definitions (also shown beside each number, see coach/reports/funder_lines.py):
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -231,7 +232,8 @@ async def funder_report(groups: Groups, scope: Scope, policy: Policy,
                         today: dt.date) -> FunderReport:
     """Return the report of one scope with the policy applied."""
     values = await count_cells(groups, today)
-    hidden = protected(values, groups, policy)
+    # Thousands of groups make this seconds of work: a thread keeps other requests moving.
+    hidden = await asyncio.to_thread(protected, values, groups, policy)
     sections: dict[str, list[Row]] = {}
     for line in lines():
         cells = shown_values(values, hidden, scope.key, line.key, policy)

@@ -215,11 +215,16 @@ async def trend_report(groups: Groups, policy: Policy, scope: Scope,
             instrument.reliable_change.threshold if instrument.reliable_change else 0.0,
             instrument.scoring.higher_is_better, today) for instrument in instruments),
     )
-    return TrendReport(
-        who5=mean_points(who5, groups, policy, scope),
-        was=mean_points(was, groups, policy, scope),
-        status=share_points(status, groups, policy, scope),
-        attendance=attendance_points(attendance, groups, policy, scope),
-        changes=[change_summary(by_group, instrument, groups, policy, scope)
-                 for by_group, instrument in zip(pairs, instruments, strict=True)],
-    )
+
+    def protect_all() -> TrendReport:
+        return TrendReport(
+            who5=mean_points(who5, groups, policy, scope),
+            was=mean_points(was, groups, policy, scope),
+            status=share_points(status, groups, policy, scope),
+            attendance=attendance_points(attendance, groups, policy, scope),
+            changes=[change_summary(by_group, instrument, groups, policy, scope)
+                     for by_group, instrument in zip(pairs, instruments, strict=True)],
+        )
+
+    # Thousands of groups make this seconds of work: a thread keeps other requests moving.
+    return await asyncio.to_thread(protect_all)
