@@ -75,7 +75,9 @@ def _lines_of(person: dict, history: list[dict], today: dt.date) -> set[str]:
     later = _status_on(history, follow_up)
     known = later is not None and later["status"] != "unknown" and later["effective_on"] > exited
     employed_later = known and FUNDER_CATEGORY[later["status"]] is FunderCategory.employed
-    lines.add("later_unknown" if not known else "cr06" if employed_later else "later_other")
+    in_education_later = known and later["status"] == "education"
+    lines.add("later_unknown" if not known else "cr06" if employed_later
+              else "later_education" if in_education_later else "later_other")
     if category is FunderCategory.employed:
         lines.add("cr07_base")
         improved = known and entry in {"employed_part_time", "subsidised_employment",

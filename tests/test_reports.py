@@ -246,7 +246,7 @@ async def test_summary_page_protects_small_groups(client):
     assert response.status_code == 200
     assert "Standard disclosure policy" in response.text
     assert "Aino0" not in response.text
-    assert "In work six months after leaving" in response.text
+    assert "In work or education six months after leaving" in response.text
     assert (await audit_actions("report.summary.view"))[0]["detail"] == {
         "scope": "all", "policy": "standard"}
     assert (await client.get("/reports/summary?year=1800")).status_code == 400

@@ -17,8 +17,8 @@ LINE_KEYS = (
     "inactive_education", "co05", "entry_unknown",
     "co09", "co10", "co11",
     "leavers", "cr04", "cr02", "exit_other", "exit_unknown",
-    "followed", "cr06", "later_other", "later_unknown", "cr07_base", "cr07", "cr07_not",
-    "cr07_unknown",
+    "followed", "cr06", "later_education", "later_other", "later_unknown",
+    "cr07_base", "cr07", "cr07_not", "cr07_unknown",
 )
 
 # total line = sum of part lines, in every column and every view.
@@ -28,7 +28,7 @@ IDENTITIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("co03", ("co04", "inactive_education")),
     ("participants", ("co09", "co10", "co11")),
     ("leavers", ("cr04", "cr02", "exit_other", "exit_unknown")),
-    ("followed", ("cr06", "later_other", "later_unknown")),
+    ("followed", ("cr06", "later_education", "later_other", "later_unknown")),
     ("cr07_base", ("cr07", "cr07_not", "cr07_unknown")),
 )
 
@@ -116,8 +116,13 @@ def lines() -> list[Line]:
              _("Known status on the follow-up day is employment. A status is known only if "
                "the latest entry up to the follow-up day took effect after the exit date "
                "and is not unknown.")),
-        Line("later_other", later, "", _("Not in employment six months after leaving"),
-             _("Known status on the follow-up day is not employment.")),
+        Line("later_education", later, "",
+             _("In education or training six months after leaving"),
+             _("Known status on the follow-up day is education or training.")),
+        Line("later_other", later, "",
+             _("Neither employed nor in education six months after leaving"),
+             _("Known status on the follow-up day is neither employment nor education or "
+               "training.")),
         Line("later_unknown", later, "", _("Status six months after leaving unknown"),
              _("No status entry effective after the exit date up to the follow-up day, or "
                "the status unknown.") + " " + unknown_note),

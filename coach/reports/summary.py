@@ -39,7 +39,7 @@ class Summary:
     leavers: int | None
     at_end: Figure  # in work or education upon leaving, of leavers
     followed: int | None
-    later: Figure  # in work six months after leaving, of those followed up
+    later: Figure  # in work or education six months after leaving, of those followed up
     changes: list[Change]
     attendance: float | None  # presences per person-meeting, None when suppressed
     attendance_people: int | None
@@ -103,7 +103,8 @@ async def summary(groups: Groups, policy: Policy, scope: Scope, today: dt.date) 
         leavers=leavers,
         at_end=_figure("work_or_education", _sum(total("cr04"), total("cr02")), leavers),
         followed=followed,
-        later=_figure("work", total("cr06"), followed),
+        later=_figure("work_or_education", _sum(total("cr06"), total("later_education")),
+                      followed),
         changes=changes,
         attendance=mine.present / mine.expected if shown and mine else None,
         attendance_people=policy.round_count(mine.people) if shown and mine else None,
