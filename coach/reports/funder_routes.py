@@ -17,8 +17,9 @@ from coach.i18n import gettext as _
 from coach.reports.disclosure import Policy
 from coach.reports.funder import COLUMNS, FunderReport, funder_report
 from coach.reports.funder_lines import section_titles
+from coach.reports.labels import scope_title
 from coach.reports.policy import current_policy
-from coach.reports.scope import Groups, Scope, ScopeError, load_groups, parse_scope
+from coach.reports.scope import Groups, ScopeError, load_groups, parse_scope
 from coach.ui import url
 from coach.web import page
 
@@ -43,15 +44,6 @@ def policy_text(policy: Policy) -> tuple[str, str]:
                               "shown is the sum of the rounded parts.") % {
             "n": policy.min_count - 1, "step": policy.rounding}
     return _("Standard"), _("Counts below %(n)s are hidden.") % {"n": policy.min_count}
-
-
-def scope_name(scope: Scope) -> str:
-    """Return what the report is about, as a heading."""
-    if scope.group is not None:
-        return scope.group.name
-    if scope.year is not None:
-        return _("Groups that started in %(year)s") % {"year": scope.year}
-    return _("All groups")
 
 
 def _bad_filter(status: int, message: str) -> HTTPException:
@@ -84,7 +76,7 @@ async def funder_page(request: Request, group: FromQuery[str | None] = None,
     csv_url = (url(request, "reports.funder_csv") or "") + (f"?{query}" if query else "")
     name, description = policy_text(report.policy)
     return page(request, TEMPLATE, {
-        "report": report, "groups": groups, "scope_name": scope_name(report.scope),
+        "report": report, "groups": groups, "scope_name": scope_title(report.scope),
         "titles": section_titles(), "columns": COLUMNS, "column_labels": column_labels(),
         "policy_name": name, "policy_description": description, "csv_url": csv_url,
     }, block="report")
@@ -111,7 +103,7 @@ def as_csv(report: FunderReport) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
-    titles, scope = section_titles(), scope_name(report.scope)
+    titles, scope = section_titles(), scope_title(report.scope)
     policy = report.policy.name  # the stable code: "standard" or "strict"
     for section in report.sections:
         for row in section.rows:

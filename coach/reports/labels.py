@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from coach.i18n import gettext as _
+from coach.reports.scope import Scope
 from coach.reports.trends import EDUCATION, EMPLOYED, OUTSIDE, UNEMPLOYED, UNKNOWN
 
 
@@ -21,3 +22,12 @@ def share_labels() -> dict[str, str]:
         OUTSIDE: _("Outside the labour force"),
         UNKNOWN: _("Not known"),
     }
+
+
+def scope_title(scope: Scope) -> str:
+    """Return what a report is about, as a heading: a group, a cohort year or all groups."""
+    if scope.group is not None:
+        return scope.group.name
+    if scope.year is not None:
+        return _("Groups that started in %(year)s") % {"year": scope.year}
+    return _("All groups")

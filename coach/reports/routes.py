@@ -13,7 +13,7 @@ from coach.forms import text, today
 from coach.i18n import gettext as _
 from coach.reports import svg
 from coach.reports.disclosure import POLICIES
-from coach.reports.labels import share_labels
+from coach.reports.labels import scope_title, share_labels
 from coach.reports.policy import current_policy, set_policy
 from coach.reports.scope import Groups, Scope, ScopeError, load_groups, parse_scope
 from coach.reports.summary import summary
@@ -52,14 +52,6 @@ def filter_error_page(request: Request, template: str, groups: Groups) -> Respon
         "groups": groups, "scope": Scope("all"), "report": None,
         "filter_error": _("That group or year does not exist."),
     }, block="report", status_code=400)
-
-
-def scope_title(scope: Scope) -> str:
-    if scope.group is not None:
-        return scope.group.name
-    if scope.year is not None:
-        return _("Groups that started in %(year)s") % {"year": scope.year}
-    return _("All groups")
 
 
 @get("/reports", name="reports", guards=[REPORT_ROLES])
