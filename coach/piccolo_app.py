@@ -11,7 +11,7 @@ from coach.auth.tables import ApiToken, Invite, ThrottleEvent, WebSession
 from coach.groups.tables import CoachingGroup, GroupCoach
 from coach.meetings.tables import Attendance, Meeting
 from coach.participants.tables import Participant, StatusChange
-from coach.reports.tables import ProjectSetting
+from coach.reports.tables import ProjectSetting, ReportSnapshot
 
 # Ordered so that a table comes after the tables it refers to.
 TABLES = [
@@ -29,6 +29,7 @@ TABLES = [
     ThrottleEvent,
     ApiToken,
     ProjectSetting,
+    ReportSnapshot,
 ]
 
 APP_CONFIG = AppConfig(

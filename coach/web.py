@@ -14,7 +14,7 @@ from litestar.template.config import TemplateConfig
 
 from coach import i18n
 from coach.labels import label
-from coach.reports.labels import policy_label
+from coach.reports.labels import local_time, policy_label
 from coach.settings import FRONTEND_DIR
 from coach.ui import template_globals
 
@@ -50,6 +50,7 @@ def make_environment() -> Environment:
     environment.globals.update(template_globals())
     environment.globals["label"] = label
     environment.globals["label_policy"] = policy_label
+    environment.globals["local_time"] = local_time
     return environment
 
 

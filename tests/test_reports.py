@@ -295,3 +295,53 @@ def test_the_trend_line_breaks_at_hidden_and_missing_months():
     assert [mark.label for mark in chart.marks].count("×") == 1
     assert mean_chart([], 0, 100, [0, 100]).empty
     assert mean_chart([point(0, None)], 0, 100, [0, 100]).all_suppressed
+
+
+async def test_a_small_project_never_stores_a_snapshot(client):
+    from coach.reports.tables import ReportSnapshot
+
+    await two_groups()
+    await sign_in(client, await make_user("eval", role="evaluator"))
+    for path in ("/reports", "/reports/summary", "/reports/funder"):
+        response = await client.get(path)
+        assert response.status_code == 200
+        assert "These figures were computed at" not in response.text
+    assert await ReportSnapshot.count() == 0
+
+
+async def test_a_slow_report_is_kept_for_every_scope_and_named_as_such(client, monkeypatch):
+    from coach.reports import snapshot
+    from coach.reports.tables import ReportSnapshot
+
+    monkeypatch.setattr(snapshot, "SLOW_SECONDS", 0.0)  # as if the project were large
+    group_a, _b, people_a, _pb = await two_groups()
+    await sign_in(client, await make_user("eval", role="evaluator"))
+    first = await client.get("/reports")
+    assert first.status_code == 200 and "These figures were computed at" not in first.text
+    # One row per scope: all groups, the cohort year(s) and each group.
+    groups = await load_groups(client.app.state["settings"].secret_key)
+    assert await ReportSnapshot.count() == 1 + len(groups.years) + 2
+    # A new assessment shows only when the snapshot is computed again.
+    await assess(people_a[0], "who5", today(), 100)
+    again = await client.get(f"/reports?group={groups.groups[0].key}")
+    assert "These figures were computed at" in again.text
+    other_policy = await client.get("/reports/funder")
+    assert other_policy.status_code == 200
+    kinds = {row["kind"] for row in await ReportSnapshot.select(ReportSnapshot.kind)}
+    assert {kind.split(":")[0] for kind in kinds} == {"trends", "funder"}
+    # Switching the policy never serves figures made under another one.
+    await set_policy("strict", None)
+    strict = await client.get("/reports")
+    assert "Strict disclosure policy" in strict.text
+    assert "These figures were computed at" not in strict.text
+
+
+async def test_snapshot_payload_round_trips():
+    from coach.reports.trend_report import decode, encode, trend_reports
+
+    await two_groups()
+    groups = await load_groups(SECRET)
+    reports = await trend_reports(groups, get_policy("standard"), today(),
+                                  [parse_scope(groups, None, None).key])
+    report = next(iter(reports.values()))
+    assert decode(encode(report)) == report

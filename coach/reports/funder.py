@@ -25,6 +25,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 
 from coach.choices import FUNDER_CATEGORY, FunderCategory, LabourStatus, UnemploymentDuration
+from coach.reports import snapshot
 from coach.reports.disclosure import Grid, Policy, Relation, protect, scopes
 from coach.reports.funder_lines import IDENTITIES, LINE_KEYS, Line, lines
 from coach.reports.population import COUNTED, fetch, is_postgres
@@ -200,6 +201,7 @@ class FunderReport:
     scope: Scope
     sections: list[Section]
     today: dt.date
+    computed_at: dt.datetime | None = None  # set when the report comes from a snapshot
 
 
 def shown_values(values: dict[Hashable, int], hidden: set[Hashable], scope_key: tuple,
@@ -231,12 +233,24 @@ def protected(values: dict[Hashable, int], groups: Groups, policy: Policy) -> se
 
 async def funder_report(groups: Groups, scope: Scope, policy: Policy,
                         today: dt.date) -> FunderReport:
-    """Return the report of one scope with the policy applied."""
-    values = await count_cells(groups, today)
-    # Thousands of groups make this seconds of work: a thread keeps other requests moving.
-    hidden = await asyncio.to_thread(protected, values, groups, policy)
+    """Return the report of one scope with the policy applied (a large project's snapshot)."""
+    kind = f"funder:{today.isoformat()}:{policy.name}"
+
+    async def compute() -> dict[tuple, dict[str, list]]:
+        values = await count_cells(groups, today)
+
+        def protect_all() -> dict[tuple, dict[str, list]]:
+            hidden = protected(values, groups, policy)
+            return {key: {line: list(shown_values(values, hidden, key, line, policy))
+                          for line in LINE_KEYS}
+                    for key in scopes(groups.by_year)}
+
+        # Thousands of groups make this seconds of work: a thread keeps other requests moving.
+        return await asyncio.to_thread(protect_all)
+
+    payload, computed_at = await snapshot.remembered(kind, scope.key, compute)
     sections: dict[str, list[Row]] = {}
     for line in lines():
-        cells = shown_values(values, hidden, scope.key, line.key, policy)
-        sections.setdefault(line.section, []).append(Row(line, cells))
-    return FunderReport(policy, scope, [Section(k, rows) for k, rows in sections.items()], today)
+        sections.setdefault(line.section, []).append(Row(line, tuple(payload[line.key])))
+    return FunderReport(policy, scope, [Section(k, rows) for k, rows in sections.items()], today,
+                        computed_at)

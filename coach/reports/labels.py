@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from coach.forms import LOCAL_ZONE
 from coach.i18n import gettext as _
 from coach.reports.scope import Scope
 from coach.reports.trends import EDUCATION, EMPLOYED, OUTSIDE, UNEMPLOYED, UNKNOWN
@@ -31,3 +34,10 @@ def scope_title(scope: Scope) -> str:
     if scope.year is not None:
         return _("Groups that started in %(year)s") % {"year": scope.year}
     return _("All groups")
+
+
+def local_time(moment: dt.datetime) -> str:
+    """Return the Finnish clock time of a stored timestamp, as HH:MM."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(LOCAL_ZONE).strftime("%H:%M")

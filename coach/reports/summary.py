@@ -43,6 +43,7 @@ class Summary:
     changes: list[Change]
     attendance: float | None  # presences per person-meeting, None when suppressed
     attendance_people: int | None
+    computed_at: dt.datetime | None = None  # when the counts come from a snapshot
 
 
 def _figure(key: str, count: int | None, base: int | None) -> Figure:
@@ -83,7 +84,7 @@ async def summary(groups: Groups, policy: Policy, scope: Scope, today: dt.date) 
     education = [_figure(key, total(key), participants) for key in ("co09", "co10", "co11")]
     leavers, followed = total("leavers"), total("followed")
 
-    changes = [change_summary(by_group, instrument, groups, policy, scope)
+    changes = [change_summary(by_group, instrument, groups, policy, [scope.key])[scope.key]
                for by_group, instrument in zip(pairs, instruments, strict=True)]
 
     attendance = trends.roll_up(attendance_by_group, groups.by_year,
@@ -108,4 +109,5 @@ async def summary(groups: Groups, policy: Policy, scope: Scope, today: dt.date) 
         changes=changes,
         attendance=mine.present / mine.expected if shown and mine else None,
         attendance_people=policy.round_count(mine.people) if shown and mine else None,
+        computed_at=report.computed_at,
     )

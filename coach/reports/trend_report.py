@@ -12,8 +12,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from coach.assessments.instruments import Instrument, get_instrument
-from coach.reports import trends
-from coach.reports.disclosure import Grid, Policy, protect
+from coach.reports import snapshot, trends
+from coach.reports.disclosure import Grid, Policy, protect, scopes
 from coach.reports.scope import Groups, Scope
 from coach.reports.stats import mean_interval
 from coach.reports.trends import STATUS_SHARES, AttendanceSums, ChangeSums, Sums
@@ -66,29 +66,32 @@ def _monthly(by_group: dict[tuple[int, int], object], groups: Groups, zero, peop
 
 
 def mean_points(by_group: dict[tuple[int, int], Sums], groups: Groups, policy: Policy,
-                scope: Scope) -> list[MeanPoint]:
-    """Return the monthly means of a scope with their t intervals, suppressed where due."""
+                scope_keys: list[tuple]) -> dict[tuple, list[MeanPoint]]:
+    """Return each scope's monthly means with their t intervals, suppressed where due."""
     grid, rolled, hidden = _monthly(by_group, groups, Sums(), lambda sums: sums.n,
                                     policy.min_mean_n)
-    points = []
-    for month in grid.lines:
-        cell = grid.cell(scope.key, month)
-        sums = rolled.get(cell)
-        if sums is None:
-            continue
-        if cell in hidden:
-            points.append(MeanPoint(month, None, None, None, None, True))
-            continue
-        interval = mean_interval(sums.n, sums.total, sums.total_sq)
-        assert interval is not None
-        points.append(MeanPoint(month, policy.round_count(sums.n), interval.mean, interval.low,
-                                interval.high, False))
-    return points
+    result = {}
+    for scope_key in scope_keys:
+        points = []
+        for month in grid.lines:
+            cell = grid.cell(scope_key, month)
+            sums = rolled.get(cell)
+            if sums is None:
+                continue
+            if cell in hidden:
+                points.append(MeanPoint(month, None, None, None, None, True))
+                continue
+            interval = mean_interval(sums.n, sums.total, sums.total_sq)
+            assert interval is not None
+            points.append(MeanPoint(month, policy.round_count(sums.n), interval.mean,
+                                    interval.low, interval.high, False))
+        result[scope_key] = points
+    return result
 
 
 def share_points(by_group: dict[tuple[int, int, str], int], groups: Groups, policy: Policy,
-                 scope: Scope) -> list[SharePoint]:
-    """Return each month's labour-market shares of a scope, suppressed where due."""
+                 scope_keys: list[tuple]) -> dict[tuple, list[SharePoint]]:
+    """Return each scope's monthly labour-market shares, suppressed where due."""
     cells: dict[tuple[int, tuple[int, str]], int] = {}
     for (group_id, month, share), count in by_group.items():
         if (group_id, (month, TOTAL)) not in cells:
@@ -104,50 +107,58 @@ def share_points(by_group: dict[tuple[int, int, str], int], groups: Groups, poli
     for month in months:
         relations += grid.within((month, TOTAL), [(month, share) for share in STATUS_SHARES])
     hidden = protect(rolled, relations, policy.min_count)
-    points = []
-    for month in months:
-        total_cell = grid.cell(scope.key, (month, TOTAL))
-        if total_cell not in rolled:
-            continue
-        if total_cell in hidden:
-            points.append(SharePoint(month, None, dict.fromkeys(STATUS_SHARES),
-                                     dict.fromkeys(STATUS_SHARES), 1.0, True))
-            continue
-        counts = {share: rolled[grid.cell(scope.key, (month, share))] for share in STATUS_SHARES}
-        # Shares are of rounded counts under "strict", and the total is their sum.
-        shown = {share: (None if grid.cell(scope.key, (month, share)) in hidden
-                         else policy.round_count(count)) for share, count in counts.items()}
-        total = (sum(policy.round_count(count) for count in counts.values())
-                 if policy.rounding > 1 else rolled[total_cell])
-        fractions = {share: (None if count is None or not total else count / total)
-                     for share, count in shown.items()}
-        visible = sum(value for value in fractions.values() if value is not None)
-        points.append(SharePoint(month, total, fractions, shown, max(0.0, 1 - visible), False))
-    return points
+    result = {}
+    for scope_key in scope_keys:
+        points = []
+        for month in months:
+            total_cell = grid.cell(scope_key, (month, TOTAL))
+            if total_cell not in rolled:
+                continue
+            if total_cell in hidden:
+                points.append(SharePoint(month, None, dict.fromkeys(STATUS_SHARES),
+                                         dict.fromkeys(STATUS_SHARES), 1.0, True))
+                continue
+            counts = {share: rolled[grid.cell(scope_key, (month, share))]
+                      for share in STATUS_SHARES}
+            # Shares are of rounded counts under "strict", and the total is their sum.
+            shown = {share: (None if grid.cell(scope_key, (month, share)) in hidden
+                             else policy.round_count(count)) for share, count in counts.items()}
+            total = (sum(policy.round_count(count) for count in counts.values())
+                     if policy.rounding > 1 else rolled[total_cell])
+            fractions = {share: (None if count is None or not total else count / total)
+                         for share, count in shown.items()}
+            visible = sum(value for value in fractions.values() if value is not None)
+            points.append(SharePoint(month, total, fractions, shown, max(0.0, 1 - visible),
+                                     False))
+        result[scope_key] = points
+    return result
 
 
 def attendance_points(by_group: dict[tuple[int, int], AttendanceSums], groups: Groups,
-                      policy: Policy, scope: Scope) -> list[MeanPoint]:
-    """Return the monthly attendance rate (presences per person-meeting) of a scope."""
+                      policy: Policy, scope_keys: list[tuple]) -> dict[tuple, list[MeanPoint]]:
+    """Return each scope's monthly attendance rate (presences per person-meeting)."""
     grid, rolled, hidden = _monthly(by_group, groups, AttendanceSums(0, 0, 0),
                                     lambda sums: sums.people, policy.min_mean_n)
-    points = []
-    for month in grid.lines:
-        cell = grid.cell(scope.key, month)
-        sums = rolled.get(cell)
-        if sums is None:
-            continue
-        if cell in hidden or not sums.expected:
-            points.append(MeanPoint(month, None, None, None, None, True))
-            continue
-        rate = sums.present / sums.expected
-        points.append(MeanPoint(month, policy.round_count(sums.people), rate, None, None, False))
-    return points
+    result = {}
+    for scope_key in scope_keys:
+        points = []
+        for month in grid.lines:
+            cell = grid.cell(scope_key, month)
+            sums = rolled.get(cell)
+            if sums is None:
+                continue
+            if cell in hidden or not sums.expected:
+                points.append(MeanPoint(month, None, None, None, None, True))
+                continue
+            points.append(MeanPoint(month, policy.round_count(sums.people),
+                                    sums.present / sums.expected, None, None, False))
+        result[scope_key] = points
+    return result
 
 
 def change_summary(by_group: dict[int, ChangeSums], instrument: Instrument, groups: Groups,
-                   policy: Policy, scope: Scope) -> Change:
-    """Return the paired change of a scope: mean, t interval and reliable-change counts."""
+                   policy: Policy, scope_keys: list[tuple]) -> dict[tuple, Change]:
+    """Return each scope's paired change: mean, t interval and reliable-change counts."""
     threshold = instrument.reliable_change.threshold if instrument.reliable_change else None
     keyed = {(g,): value for g, value in by_group.items()}
     rolled = trends.roll_up(keyed, groups.by_year, ChangeSums(Sums(), 0, 0))
@@ -160,35 +171,37 @@ def change_summary(by_group: dict[int, ChangeSums], instrument: Instrument, grou
     grid = Grid(groups.by_year, (TOTAL, "improved", "unchanged", "worsened"))
     relations = grid.hierarchy() + grid.within(TOTAL, ("improved", "unchanged", "worsened"))
     numbered = grid.numbered(counts)
-    hidden_numbers = protect(numbered, relations, policy.min_count)
+    hidden_counts = protect(numbered, relations, policy.min_count)
     totals = {number: value for number, value in numbered.items()
               if number % grid.width == grid.line_no[TOTAL]}
-    hidden_mean_numbers = protect(totals, grid.hierarchy(), policy.min_mean_n)
-    hidden_counts = {(scope.key, line) for line in grid.lines
-                     if grid.cell(scope.key, line) in hidden_numbers}
-    hidden_means = {(scope.key, TOTAL)} if grid.cell(scope.key, TOTAL) in hidden_mean_numbers \
-        else set()
-    value = rolled.get((scope.key, ()))
-    if value is None:
-        return Change(instrument, None, None, None, None, False, None, None, None, threshold)
+    hidden_means = protect(totals, grid.hierarchy(), policy.min_mean_n)
+    result = {}
+    for scope_key in scope_keys:
+        value = rolled.get((scope_key, ()))
+        if value is None:
+            result[scope_key] = Change(instrument, None, None, None, None, False, None, None,
+                                       None, threshold)
+            continue
 
-    def shown(line: str) -> int | None:
-        key = (scope.key, line)
-        return None if key in hidden_counts else policy.round_count(counts[key])
+        def shown(line: str, scope_key: tuple = scope_key) -> int | None:
+            cell = grid.cell(scope_key, line)
+            return None if cell in hidden_counts else policy.round_count(numbered[cell])
 
-    mean_hidden = (scope.key, TOTAL) in hidden_means or (scope.key, TOTAL) in hidden_counts
-    interval = mean_interval(value.sums.n, value.sums.total, value.sums.total_sq)
-    if mean_hidden or interval is None:
-        mean = low = high = None
-    else:
-        mean, low, high = interval.mean, interval.low, interval.high
-    return Change(
-        instrument, shown(TOTAL), mean, low, high, mean_hidden,
-        shown("improved") if threshold else None,
-        shown("unchanged") if threshold else None,
-        shown("worsened") if threshold else None,
-        threshold,
-    )
+        total_cell = grid.cell(scope_key, TOTAL)
+        mean_hidden = total_cell in hidden_means or total_cell in hidden_counts
+        interval = mean_interval(value.sums.n, value.sums.total, value.sums.total_sq)
+        if mean_hidden or interval is None:
+            mean = low = high = None
+        else:
+            mean, low, high = interval.mean, interval.low, interval.high
+        result[scope_key] = Change(
+            instrument, shown(TOTAL), mean, low, high, mean_hidden,
+            shown("improved") if threshold else None,
+            shown("unchanged") if threshold else None,
+            shown("worsened") if threshold else None,
+            threshold,
+        )
+    return result
 
 
 @dataclass(frozen=True)
@@ -198,11 +211,12 @@ class TrendReport:
     status: list[SharePoint]
     attendance: list[MeanPoint]
     changes: list[Change]
+    computed_at: dt.datetime | None = None  # set when the report comes from a snapshot
 
 
-async def trend_report(groups: Groups, policy: Policy, scope: Scope,
-                       today: dt.date) -> TrendReport:
-    """Return every trend of the evaluator's page for one scope."""
+async def trend_reports(groups: Groups, policy: Policy, today: dt.date,
+                        scope_keys: list[tuple]) -> dict[tuple, TrendReport]:
+    """Return every trend of the evaluator's page for each of the scopes."""
     instruments = [get_instrument("who5"), get_instrument("was")]
     # The queries only read, so they run side by side: each on its own connection.
     who5, was, status, attendance, *pairs = await asyncio.gather(
@@ -216,15 +230,59 @@ async def trend_report(groups: Groups, policy: Policy, scope: Scope,
             instrument.scoring.higher_is_better, today) for instrument in instruments),
     )
 
-    def protect_all() -> TrendReport:
-        return TrendReport(
-            who5=mean_points(who5, groups, policy, scope),
-            was=mean_points(was, groups, policy, scope),
-            status=share_points(status, groups, policy, scope),
-            attendance=attendance_points(attendance, groups, policy, scope),
-            changes=[change_summary(by_group, instrument, groups, policy, scope)
-                     for by_group, instrument in zip(pairs, instruments, strict=True)],
-        )
+    def protect_all() -> dict[tuple, TrendReport]:
+        who5_points = mean_points(who5, groups, policy, scope_keys)
+        was_points = mean_points(was, groups, policy, scope_keys)
+        shares = share_points(status, groups, policy, scope_keys)
+        rates = attendance_points(attendance, groups, policy, scope_keys)
+        changes = [change_summary(by_group, instrument, groups, policy, scope_keys)
+                   for by_group, instrument in zip(pairs, instruments, strict=True)]
+        return {key: TrendReport(who5_points[key], was_points[key], shares[key], rates[key],
+                                 [change[key] for change in changes])
+                for key in scope_keys}
 
     # Thousands of groups make this seconds of work: a thread keeps other requests moving.
     return await asyncio.to_thread(protect_all)
+
+
+async def trend_report(groups: Groups, policy: Policy, scope: Scope,
+                       today: dt.date) -> TrendReport:
+    """Return the trends of one scope, from a snapshot when a large project has one."""
+    kind = f"trends:{today.isoformat()}:{policy.name}"
+
+    async def compute() -> dict[tuple, list]:
+        reports = await trend_reports(groups, policy, today, scopes(groups.by_year))
+        return {key: encode(report) for key, report in reports.items()}
+
+    payload, computed_at = await snapshot.remembered(kind, scope.key, compute)
+    return decode(payload, computed_at)
+
+
+def encode(report: TrendReport) -> list:
+    """Return a report as compact JSON-ready lists (for snapshots)."""
+    def point(p: MeanPoint) -> list:
+        return [p.month, p.n, p.mean, p.low, p.high, p.suppressed]
+
+    def share(p: SharePoint) -> list:
+        return [p.month, p.total, p.shares, p.counts, p.hidden_share, p.suppressed]
+
+    def change(c: Change) -> list:
+        return [c.instrument.id, c.n, c.mean, c.low, c.high, c.mean_suppressed, c.improved,
+                c.unchanged, c.worsened, c.threshold]
+
+    return [[point(p) for p in report.who5], [point(p) for p in report.was],
+            [share(p) for p in report.status], [point(p) for p in report.attendance],
+            [change(c) for c in report.changes]]
+
+
+def decode(payload: list, computed_at: dt.datetime | None = None) -> TrendReport:
+    """Return the report that encode() wrote."""
+    who5, was, status, attendance, changes = payload
+    return TrendReport(
+        who5=[MeanPoint(*p) for p in who5],
+        was=[MeanPoint(*p) for p in was],
+        status=[SharePoint(*p) for p in status],
+        attendance=[MeanPoint(*p) for p in attendance],
+        changes=[Change(get_instrument(c[0]), *c[1:]) for c in changes],
+        computed_at=computed_at,
+    )
