@@ -11,11 +11,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from coach.assessments.instruments import get_instrument
-from coach.reports import trends
-from coach.reports.disclosure import Grid, Policy, protect
+from coach.reports import snapshot, trends
+from coach.reports.disclosure import Grid, Policy, protect, scopes
 from coach.reports.funder import COLUMNS, funder_report
 from coach.reports.scope import Groups, Scope
-from coach.reports.trend_report import Change, change_summary
+from coach.reports.trend_report import Change, change_summary, decode_change, encode_change
 from coach.reports.trends import AttendanceSums
 
 TOTAL_COLUMN = COLUMNS.index("total")
@@ -55,18 +55,49 @@ def _sum(*counts: int | None) -> int | None:
     return None if any(count is None for count in counts) else sum(counts)  # type: ignore[arg-type]
 
 
-async def summary(groups: Groups, policy: Policy, scope: Scope, today: dt.date) -> Summary:
-    """Return the summary figures of one scope, protected as the other reports are."""
+async def _extras(groups: Groups, policy: Policy, today: dt.date,
+                  scope_keys: list[tuple]) -> dict[tuple, list]:
+    """Return each scope's paired changes and attendance rate, encoded for a snapshot."""
     instruments = [get_instrument("who5"), get_instrument("was")]
     # The queries only read, so they run side by side: each on its own connection.
-    report, attendance_by_group, *pairs = await asyncio.gather(
-        funder_report(groups, scope, policy, today),
+    attendance_by_group, *pairs = await asyncio.gather(
         trends.attendance_overall(today),
         *(trends.paired_change(
             instrument.id,
             instrument.reliable_change.threshold if instrument.reliable_change else 0.0,
             instrument.scoring.higher_is_better, today) for instrument in instruments),
     )
+
+    def protect_all() -> dict[tuple, list]:
+        changes = [change_summary(by_group, instrument, groups, policy, scope_keys)
+                   for by_group, instrument in zip(pairs, instruments, strict=True)]
+        attendance = trends.roll_up(attendance_by_group, groups.by_year,
+                                    AttendanceSums(0, 0, 0))
+        grid = Grid(groups.by_year, [()])
+        hidden = protect(grid.numbered({key: sums.people for key, sums in attendance.items()}),
+                         grid.hierarchy(), policy.min_mean_n)
+        result = {}
+        for key in scope_keys:
+            mine = attendance.get((key, ()))
+            shown = mine is not None and grid.cell(key, ()) not in hidden and mine.expected > 0
+            result[key] = [
+                [encode_change(change[key]) for change in changes],
+                mine.present / mine.expected if shown and mine else None,
+                policy.round_count(mine.people) if shown and mine else None,
+            ]
+        return result
+
+    # Thousands of groups make this seconds of work: a thread keeps other requests moving.
+    return await asyncio.to_thread(protect_all)
+
+
+async def summary(groups: Groups, policy: Policy, scope: Scope, today: dt.date) -> Summary:
+    """Return the summary figures of one scope, protected as the other reports are."""
+    report = await funder_report(groups, scope, policy, today)
+    extras, _computed_at = await snapshot.remembered(
+        f"summary:{today.isoformat()}:{policy.name}", scope.key,
+        lambda: _extras(groups, policy, today, scopes(groups.by_year)))
+    changes_encoded, attendance_rate, attendance_people = extras
     cells = {row.line.key: row.cells for section in report.sections for row in section.rows}
 
     def total(key: str) -> int | None:
@@ -83,17 +114,6 @@ async def summary(groups: Groups, policy: Policy, scope: Scope, today: dt.date) 
     ]
     education = [_figure(key, total(key), participants) for key in ("co09", "co10", "co11")]
     leavers, followed = total("leavers"), total("followed")
-
-    changes = [change_summary(by_group, instrument, groups, policy, [scope.key])[scope.key]
-               for by_group, instrument in zip(pairs, instruments, strict=True)]
-
-    attendance = trends.roll_up(attendance_by_group, groups.by_year,
-                                AttendanceSums(0, 0, 0))
-    grid = Grid(groups.by_year, [()])
-    hidden = protect(grid.numbered({key: sums.people for key, sums in attendance.items()}),
-                     grid.hierarchy(), policy.min_mean_n)
-    mine = attendance.get((scope.key, ()))
-    shown = mine is not None and grid.cell(scope.key, ()) not in hidden and mine.expected > 0
     return Summary(
         groups=len(groups.groups) if scope.group_ids is None and scope.year is None
         else (1 if scope.group is not None else len(groups.by_year.get(scope.year, []))),
@@ -106,8 +126,8 @@ async def summary(groups: Groups, policy: Policy, scope: Scope, today: dt.date) 
         followed=followed,
         later=_figure("work_or_education", _sum(total("cr06"), total("later_education")),
                       followed),
-        changes=changes,
-        attendance=mine.present / mine.expected if shown and mine else None,
-        attendance_people=policy.round_count(mine.people) if shown and mine else None,
+        changes=[decode_change(change) for change in changes_encoded],
+        attendance=attendance_rate,
+        attendance_people=attendance_people,
         computed_at=report.computed_at,
     )

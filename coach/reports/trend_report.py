@@ -266,13 +266,9 @@ def encode(report: TrendReport) -> list:
     def share(p: SharePoint) -> list:
         return [p.month, p.total, p.shares, p.counts, p.hidden_share, p.suppressed]
 
-    def change(c: Change) -> list:
-        return [c.instrument.id, c.n, c.mean, c.low, c.high, c.mean_suppressed, c.improved,
-                c.unchanged, c.worsened, c.threshold]
-
     return [[point(p) for p in report.who5], [point(p) for p in report.was],
             [share(p) for p in report.status], [point(p) for p in report.attendance],
-            [change(c) for c in report.changes]]
+            [encode_change(c) for c in report.changes]]
 
 
 def decode(payload: list, computed_at: dt.datetime | None = None) -> TrendReport:
@@ -283,6 +279,18 @@ def decode(payload: list, computed_at: dt.datetime | None = None) -> TrendReport
         was=[MeanPoint(*p) for p in was],
         status=[SharePoint(*p) for p in status],
         attendance=[MeanPoint(*p) for p in attendance],
-        changes=[Change(get_instrument(c[0]), *c[1:]) for c in changes],
+        changes=[decode_change(c) for c in changes],
         computed_at=computed_at,
     )
+
+
+def encode_change(change: Change) -> list:
+    """Return a paired change as a JSON-ready list (for snapshots)."""
+    return [change.instrument.id, change.n, change.mean, change.low, change.high,
+            change.mean_suppressed, change.improved, change.unchanged, change.worsened,
+            change.threshold]
+
+
+def decode_change(values: list) -> Change:
+    """Return the paired change that encode_change() wrote."""
+    return Change(get_instrument(values[0]), *values[1:])
