@@ -222,6 +222,8 @@ async def update_participant(request: Request, participant_id: FromPath[int]) ->
 async def leave_form(request: Request, participant_id: FromPath[int]) -> Response:
     """Show the form to mark a participant as having left the group."""
     participant, group = await find(request, participant_id)
+    # The page shows the name and the exit reason: a view of personal data, like the others.
+    await audit(request, "participant.view", "participant", participant.id, {"page": "leave"})
     form = {"exited_on": today().isoformat(), "exit_reason": participant.exit_reason or ""}
     return page(request, LEAVE, {"participant": participant, "group": group, "form": form,
                                  "errors": {}}, block="form")
