@@ -27,6 +27,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     port = args.port or settings.port
+    warn_about_open_files(settings)
     uvicorn.run(
         "coach.asgi:app",
         host=args.host,
@@ -37,6 +38,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
         access_log=False,  # the app logs one line per request itself
     )
     return 0
+
+
+def warn_about_open_files(settings) -> list[str]:
+    """Print (and return) a warning for each database file that others may read."""
+    from coach.db import open_to_others
+    from coach.i18n import gettext as _
+
+    if settings.database.engine != "sqlite" or settings.database.path is None:
+        return []
+    warnings = [
+        _("Warning: %(path)s can be read by other users of this computer; it holds personal "
+          "data (chmod %(mode)s).") % {"path": item, "mode": "700" if item.is_dir() else "600"}
+        for item in open_to_others(settings.database.path)
+    ]
+    for warning in warnings:
+        print(f"coach: {warning}", file=sys.stderr)
+    return warnings
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
-from coach.settings import DatabaseConfig
+from coach.settings import PRIVATE_FILE_MODE, DatabaseConfig, make_private_dir
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 
@@ -42,11 +45,31 @@ class ServerSQLiteEngine(SQLiteEngine):
             connection.execute("PRAGMA journal_mode = WAL")
 
 
+SQLITE_SUFFIXES = ("", "-wal", "-shm")
+
+
+def make_private_sqlite(path: Path) -> None:
+    """Create the data folder (0700) and the database file (0600), whatever the umask.
+
+    SQLite gives the -wal and -shm files the permissions of the database file.
+    """
+    make_private_dir(path.parent)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE_MODE))
+        path.chmod(PRIVATE_FILE_MODE)
+
+
+def open_to_others(path: Path) -> list[Path]:
+    """Return the data folder and database files that someone besides the owner may use."""
+    candidates = [path.parent, *(Path(f"{path}{suffix}") for suffix in SQLITE_SUFFIXES)]
+    return [item for item in candidates if item.exists() and item.stat().st_mode & 0o077]
+
+
 def make_engine(config: DatabaseConfig) -> Engine:
     """Return the Piccolo engine for the configured database."""
     if config.engine == "sqlite":
         assert config.path is not None
-        config.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_sqlite(config.path)
         engine = ServerSQLiteEngine(path=str(config.path))
         engine.enable_wal()
         return engine

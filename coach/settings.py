@@ -98,6 +98,17 @@ def parse_database_url(url: str) -> DatabaseConfig:
     )
 
 
+PRIVATE_DIR_MODE = 0o700  # the data folder holds personal data: its owner only
+PRIVATE_FILE_MODE = 0o600
+
+
+def make_private_dir(path: Path) -> None:
+    """Create a folder that only its owner may enter, whatever the umask."""
+    if not path.exists():
+        path.mkdir(parents=True, mode=PRIVATE_DIR_MODE)
+        path.chmod(PRIVATE_DIR_MODE)  # mkdir's mode passes through the umask
+
+
 def _load_secret(env: str, data_dir: Path) -> str:
     secret = _env("COACH_SECRET_KEY")
     if env == "production":
@@ -114,7 +125,7 @@ def _load_secret(env: str, data_dir: Path) -> str:
     key_file = data_dir / "secret_key"
     if key_file.exists():
         return key_file.read_text(encoding="utf-8").strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(data_dir)
     secret = secrets.token_urlsafe(48)
     key_file.write_text(secret, encoding="utf-8")
     key_file.chmod(0o600)
