@@ -10,6 +10,7 @@ from litestar.response import Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from coach.i18n import gettext as _
+from coach.logs import loggable_path
 
 logger = logging.getLogger("coach.errors")
 
@@ -62,5 +63,6 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response:
 
 def internal_error_handler(request: Request, exc: Exception) -> Response:
     """Log the traceback; show the user a plain page."""
-    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    logger.exception("unhandled error on %s %s", request.method,
+                     loggable_path(request.url.path), exc_info=exc)
     return error_response(request, HTTP_500_INTERNAL_SERVER_ERROR)

@@ -22,10 +22,16 @@ def configure_logging(level: int = logging.INFO) -> None:
 
 
 def loggable_path(path: str) -> str:
-    """Return the path with any invite token replaced; query strings are never logged."""
+    """Return the path with any invite token replaced; query strings are never logged.
+
+    Control characters are escaped, so that a path cannot start a forged log line.
+    """
     if path.startswith("/i/"):
         return "/i/***"
-    return path
+    return "".join(
+        f"\\x{ord(char):02x}" if ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 else char
+        for char in path
+    )
 
 
 def request_log_middleware(app: ASGIApp) -> ASGIApp:

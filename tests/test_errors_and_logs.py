@@ -64,3 +64,25 @@ async def test_an_unknown_page_gets_a_plain_404_page(client):
     response = await client.get("/no-such-page", headers={"accept": "text/html"})
     assert response.status_code == 404
     assert "<html" in response.text
+
+
+async def test_a_path_cannot_forge_a_log_line(client, app_log):
+    await client.get("/nothing%0AGET%20/admin%20200%201.0ms%1B[31m")
+    lines = [r.getMessage() for r in app_log if r.name == "coach.request"]
+    assert len(lines) == 1
+    assert "\n" not in lines[0] and "\x1b" not in lines[0]
+    assert "\\x0a" in lines[0] and "\\x1b" in lines[0]
+
+
+@get("/i/{token:str}/boom", opt={"public": True}, include_in_schema=False)
+async def invite_boom(token: str) -> str:
+    raise RuntimeError("failed")
+
+
+async def test_an_error_on_an_invite_path_does_not_log_the_token(app, app_log):
+    app.register(invite_boom)
+    async with AsyncTestClient(app=app) as client:
+        response = await client.get("/i/very-secret-token-value/boom")
+    assert response.status_code == 500
+    assert [r for r in app_log if r.name == "coach.errors"]
+    assert all("very-secret-token-value" not in r.getMessage() for r in app_log)
