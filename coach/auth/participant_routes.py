@@ -38,6 +38,7 @@ from coach.auth.signin import check_password
 from coach.errors import error_response
 from coach.flash import flash
 from coach.forms import today
+from coach.groups.services import group_is_closed
 from coach.i18n import gettext as _
 from coach.settings import Settings
 from coach.ui import url
@@ -151,6 +152,13 @@ async def together_start(request: Request, participant_id: FromPath[int]) -> Red
     """Hand the phone over: this session acts as the participant until the coach takes it back."""
     actor: Actor = request.user
     participant = await get_participant_for(actor, participant_id)
+    if await group_is_closed(participant.group):
+        # A session for a closed group's participant would end at once and sign the coach
+        # out; say why instead and keep the coach's own session.
+        flash(request, _("The group is closed: its participants no longer answer checks."),
+              "error")
+        return Redirect(url(request, "participant", participant_id=participant.id) or "/",
+                        status_code=303)
     await set_session_data(actor.session_id, {"together": participant.id})
     raw = await rotate_session(_settings(request), actor.session_id)
     await audit(request, "together.start", "participant", participant.id)

@@ -203,3 +203,9 @@ async def due_checks(group: CoachingGroup, today: dt.date) -> list[dict[str, Any
     return [{"id": entry.participant_id, "display_name": entry.display_name,
              "late": entry.status == LATE}
             for entry in await group_due_list(group, today) if entry.status in (DUE, LATE)]
+
+
+async def group_is_closed(group_id: int) -> bool:
+    """Say whether an admin has closed the group (no new participants, no checks)."""
+    return await CoachingGroup.exists().where(
+        (CoachingGroup.id == group_id) & CoachingGroup.closed_at.is_not_null())

@@ -42,6 +42,12 @@ async def find(request: Request, participant_id: int) -> tuple[Participant, Coac
     return participant, await get_group_for(request.user, participant.group)
 
 
+def closed_group(request: Request, group: CoachingGroup) -> Redirect:
+    """Send the coach back to a closed group's page, saying that it takes no one new."""
+    flash(request, _("The group is closed: it takes no new participants."), "error")
+    return Redirect(request.app.route_reverse("group", group_id=group.id), status_code=303)
+
+
 def go_to(request: Request, participant: Participant) -> Redirect:
     return Redirect(request.app.route_reverse("participant", participant_id=participant.id),
                     status_code=303)
@@ -72,6 +78,8 @@ def submitted(data) -> dict[str, str]:
 async def new_participant(request: Request, group_id: FromPath[int]) -> Response:
     """Show the form to add a participant, enrolled and consenting today by default."""
     group = await get_group_for(request.user, group_id)
+    if group.closed_at is not None:
+        return closed_group(request, group)
     day = min(max(today(), group.starts_on), group.ends_on).isoformat()
     form = {"enrolled_on": day, "consent_given_on": today().isoformat()}
     return page(request, FORM, form_context(request, group, form, {}, None), block="form")
@@ -82,6 +90,8 @@ async def new_participant(request: Request, group_id: FromPath[int]) -> Response
 async def create_participant(request: Request, group_id: FromPath[int]) -> Response:
     """Add a participant with their consent record and status at entry."""
     group = await get_group_for(request.user, group_id)
+    if group.closed_at is not None:
+        return closed_group(request, group)
     data = await request.form()
     cleaned, errors = services.validate_participant(data, group, today(), adding=True)
     if errors or (request.htmx and data.get("validate_only")):
