@@ -16,7 +16,14 @@ from coach.audit.log import now, record
 from coach.choices import Role
 from coach.i18n import gettext as _
 
-__all__ = ["PasswordRejected", "create_user"]
+__all__ = ["PasswordRejected", "create_user", "username_taken"]
+
+
+async def username_taken(username: str) -> bool:
+    """Say whether a username is in use, ignoring case (COACH1 is coach1)."""
+    rows = await User.raw(
+        "SELECT 1 AS taken FROM app_user WHERE lower(username) = lower({}) LIMIT 1", username)
+    return bool(rows)
 
 
 async def create_user(
@@ -37,7 +44,7 @@ async def create_user(
         raise ValueError(f"Unknown role {role!r}.")
     if not skip_policy:
         check_policy(password, username)
-    if await User.exists().where(User.username == username):
+    if await username_taken(username):
         raise ValueError(f"The username {username!r} is taken.")
     user = User(
         username=username,
@@ -46,7 +53,13 @@ async def create_user(
         role=role,
         created_at=now(),
     )
-    await user.save()
+    try:
+        await user.save()
+    except Exception as exc:
+        # Two requests at once: the unique index on lower(username) lets only one through.
+        if await username_taken(username):
+            raise ValueError(f"The username {username!r} is taken.") from exc
+        raise
     await record(
         "user.create",
         actor_user_id=actor_user_id,

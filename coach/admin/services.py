@@ -6,7 +6,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from coach.accounts.services import create_user, reset_password, set_active, temporary_password
+from coach.accounts.services import (
+    create_user,
+    reset_password,
+    set_active,
+    temporary_password,
+    username_taken,
+)
 from coach.accounts.tables import User
 from coach.audit.log import now
 from coach.auth.invites import end_group_access
@@ -37,14 +43,17 @@ async def add_user(
     cleaned: dict[str, Any], actor_user_id: int | None, actor_label: str
 ) -> tuple[User | None, str, dict[str, str]]:
     """Create a user with a temporary password; return (user, password, errors)."""
-    if await User.exists().where(User.username == cleaned["username"]):
+    if await username_taken(cleaned["username"]):
         return None, "", {"username": _("This username is taken.")}
     password = temporary_password()
-    user = await create_user(
-        cleaned["username"], password, cleaned["role"],
-        display_name=cleaned.get("display_name") or "", skip_policy=True,
-        actor_user_id=actor_user_id, actor_label=actor_label,
-    )
+    try:
+        user = await create_user(
+            cleaned["username"], password, cleaned["role"],
+            display_name=cleaned.get("display_name") or "", skip_policy=True,
+            actor_user_id=actor_user_id, actor_label=actor_label,
+        )
+    except ValueError:  # taken by a request that came at the same moment
+        return None, "", {"username": _("This username is taken.")}
     await User.update({User.must_change_password: True}).where(User.id == user.id)
     return user, password, {}
 
