@@ -71,15 +71,16 @@ async def _extras(groups: Groups, policy: Policy, today: dt.date,
     def protect_all() -> dict[tuple, list]:
         changes = [change_summary(by_group, instrument, groups, policy, scope_keys)
                    for by_group, instrument in zip(pairs, instruments, strict=True)]
-        attendance = trends.roll_up(attendance_by_group, groups.by_year,
-                                    AttendanceSums(0, 0, 0))
         grid = Grid(groups.by_year, [()])
-        hidden = protect(grid.numbered({key: sums.people for key, sums in attendance.items()}),
+        attendance = grid.roll_up({(group_id, ()): sums for (group_id,), sums
+                                   in attendance_by_group.items()}, AttendanceSums(0, 0, 0))
+        hidden = protect({cell: sums.people for cell, sums in attendance.items()},
                          grid.hierarchy(), policy.min_mean_n)
         result = {}
         for key in scope_keys:
-            mine = attendance.get((key, ()))
-            shown = mine is not None and grid.cell(key, ()) not in hidden and mine.expected > 0
+            cell = grid.cell(key, ())
+            mine = attendance.get(cell)
+            shown = mine is not None and cell not in hidden and mine.expected > 0
             result[key] = [
                 [encode_change(change[key]) for change in changes],
                 mine.present / mine.expected if shown and mine else None,

@@ -65,28 +65,36 @@ def _monthly(by_group: dict[tuple[int, int], object], groups: Groups, zero, peop
     return grid, rolled, hidden
 
 
-def mean_points(by_group: dict[tuple[int, int], Sums], groups: Groups, policy: Policy,
-                scope_keys: list[tuple]) -> dict[tuple, list[MeanPoint]]:
-    """Return each scope's monthly means with their t intervals, suppressed where due."""
-    grid, rolled, hidden = _monthly(by_group, groups, Sums(), lambda sums: sums.n,
-                                    policy.min_mean_n)
+def _points(grid: Grid, rolled: dict[int, object], hidden: set[int], scope_keys: list[tuple],
+            shown_point) -> dict[tuple, list[MeanPoint]]:
+    """Return each scope's monthly points: shown_point(month, value), or a suppressed mark."""
     result = {}
     for scope_key in scope_keys:
         points = []
         for month in grid.lines:
             cell = grid.cell(scope_key, month)
-            sums = rolled.get(cell)
-            if sums is None:
+            value = rolled.get(cell)
+            if value is None:
                 continue
-            if cell in hidden:
-                points.append(MeanPoint(month, None, None, None, None, True))
-                continue
-            interval = mean_interval(sums.n, sums.total, sums.total_sq)
-            assert interval is not None
-            points.append(MeanPoint(month, policy.round_count(sums.n), interval.mean,
-                                    interval.low, interval.high, False))
+            point = None if cell in hidden else shown_point(month, value)
+            points.append(point or MeanPoint(month, None, None, None, None, True))
         result[scope_key] = points
     return result
+
+
+def mean_points(by_group: dict[tuple[int, int], Sums], groups: Groups, policy: Policy,
+                scope_keys: list[tuple]) -> dict[tuple, list[MeanPoint]]:
+    """Return each scope's monthly means with their t intervals, suppressed where due."""
+    grid, rolled, hidden = _monthly(by_group, groups, Sums(), lambda sums: sums.n,
+                                    policy.min_mean_n)
+
+    def shown(month: int, sums: Sums) -> MeanPoint:
+        interval = mean_interval(sums.n, sums.total, sums.total_sq)
+        assert interval is not None
+        return MeanPoint(month, policy.round_count(sums.n), interval.mean, interval.low,
+                         interval.high, False)
+
+    return _points(grid, rolled, hidden, scope_keys, shown)
 
 
 def share_points(by_group: dict[tuple[int, int, str], int], groups: Groups, policy: Policy,
@@ -139,45 +147,39 @@ def attendance_points(by_group: dict[tuple[int, int], AttendanceSums], groups: G
     """Return each scope's monthly attendance rate (presences per person-meeting)."""
     grid, rolled, hidden = _monthly(by_group, groups, AttendanceSums(0, 0, 0),
                                     lambda sums: sums.people, policy.min_mean_n)
-    result = {}
-    for scope_key in scope_keys:
-        points = []
-        for month in grid.lines:
-            cell = grid.cell(scope_key, month)
-            sums = rolled.get(cell)
-            if sums is None:
-                continue
-            if cell in hidden or not sums.expected:
-                points.append(MeanPoint(month, None, None, None, None, True))
-                continue
-            points.append(MeanPoint(month, policy.round_count(sums.people),
-                                    sums.present / sums.expected, None, None, False))
-        result[scope_key] = points
-    return result
+
+    def shown(month: int, sums: AttendanceSums) -> MeanPoint | None:
+        if not sums.expected:
+            return None
+        return MeanPoint(month, policy.round_count(sums.people), sums.present / sums.expected,
+                         None, None, False)
+
+    return _points(grid, rolled, hidden, scope_keys, shown)
 
 
 def change_summary(by_group: dict[int, ChangeSums], instrument: Instrument, groups: Groups,
                    policy: Policy, scope_keys: list[tuple]) -> dict[tuple, Change]:
     """Return each scope's paired change: mean, t interval and reliable-change counts."""
     threshold = instrument.reliable_change.threshold if instrument.reliable_change else None
-    keyed = {(g,): value for g, value in by_group.items()}
-    rolled = trends.roll_up(keyed, groups.by_year, ChangeSums(Sums(), 0, 0))
-    counts: dict = {}
-    for (scope_key, _rest), value in rolled.items():
-        counts[(scope_key, TOTAL)] = value.sums.n
-        counts[(scope_key, "improved")] = value.improved
-        counts[(scope_key, "worsened")] = value.worsened
-        counts[(scope_key, "unchanged")] = value.sums.n - value.improved - value.worsened
     grid = Grid(groups.by_year, (TOTAL, "improved", "unchanged", "worsened"))
+    numbered = grid.roll_up({
+        (group_id, line): count
+        for group_id, value in by_group.items()
+        for line, count in ((TOTAL, value.sums.n), ("improved", value.improved),
+                            ("unchanged", value.sums.n - value.improved - value.worsened),
+                            ("worsened", value.worsened))
+    }, 0)
+    sums = grid.roll_up({(group_id, TOTAL): value.sums for group_id, value in by_group.items()},
+                        Sums())
     relations = grid.hierarchy() + grid.within(TOTAL, ("improved", "unchanged", "worsened"))
-    numbered = grid.numbered(counts)
     hidden_counts = protect(numbered, relations, policy.min_count)
     totals = {number: value for number, value in numbered.items()
               if number % grid.width == grid.line_no[TOTAL]}
     hidden_means = protect(totals, grid.hierarchy(), policy.min_mean_n)
     result = {}
     for scope_key in scope_keys:
-        value = rolled.get((scope_key, ()))
+        total_cell = grid.cell(scope_key, TOTAL)
+        value = sums.get(total_cell)
         if value is None:
             result[scope_key] = Change(instrument, None, None, None, None, False, None, None,
                                        None, threshold)
@@ -187,9 +189,8 @@ def change_summary(by_group: dict[int, ChangeSums], instrument: Instrument, grou
             cell = grid.cell(scope_key, line)
             return None if cell in hidden_counts else policy.round_count(numbered[cell])
 
-        total_cell = grid.cell(scope_key, TOTAL)
         mean_hidden = total_cell in hidden_means or total_cell in hidden_counts
-        interval = mean_interval(value.sums.n, value.sums.total, value.sums.total_sq)
+        interval = mean_interval(value.n, value.total, value.total_sq)
         if mean_hidden or interval is None:
             mean = low = high = None
         else:

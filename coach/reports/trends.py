@@ -89,10 +89,6 @@ class ChangeSums:
     improved: int
     worsened: int
 
-    def __add__(self, other: ChangeSums) -> ChangeSums:
-        return ChangeSums(self.sums + other.sums, self.improved + other.improved,
-                          self.worsened + other.worsened)
-
 
 async def paired_change(instrument: str, threshold: float, higher_is_better: bool,
                         today: dt.date) -> dict[int, ChangeSums]:
@@ -229,32 +225,6 @@ async def attendance_by_month(today: dt.date) -> dict[tuple[int, int], Attendanc
                                                  int(row["present"] or 0))
         for row in rows if row["mm"] <= MAX_MONTHS
     }
-
-
-def roll_up(by_group: dict, groups_by_year: dict[int, list[int]], zero) -> dict:
-    """Return per-scope sums from per-group values keyed (group id, *rest).
-
-    Keys become ((scope), rest) with rest a tuple: ("group", id), ("year", Y), ("all",).
-    Years are summed from groups and all groups from years, so each value is added once.
-    """
-    year_of_group = {g: y for y, ids in groups_by_year.items() for g in ids}
-    result: dict = {}
-    years: dict = {}
-    for key, value in by_group.items():
-        group_id, rest = key[0], key[1:]
-        year = year_of_group.get(group_id)
-        if year is None:
-            continue
-        result[(("group", group_id), rest)] = value
-        year_key = (("year", year), rest)
-        years[year_key] = years[year_key] + value if year_key in years else value
-    every: dict = {}
-    for (_scope, rest), value in years.items():
-        all_key = (("all",), rest)
-        every[all_key] = every[all_key] + value if all_key in every else value
-    result.update(years)
-    result.update(every)
-    return result
 
 
 async def attendance_overall(today: dt.date) -> dict[tuple[int], AttendanceSums]:
