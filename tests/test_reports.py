@@ -345,3 +345,15 @@ async def test_snapshot_payload_round_trips():
                                   [parse_scope(groups, None, None).key])
     report = next(iter(reports.values()))
     assert decode(encode(report)) == report
+
+
+async def test_two_admins_choosing_at_the_same_moment_leave_one_setting():
+    import asyncio
+
+    from coach.reports.tables import ProjectSetting
+
+    results = await asyncio.gather(set_policy("strict", None), set_policy("strict", None),
+                                   set_policy("strict", None), return_exceptions=True)
+    assert not [result for result in results if isinstance(result, Exception)]
+    assert await ProjectSetting.count() == 1
+    assert (await current_policy()).name == "strict"

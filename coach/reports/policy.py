@@ -21,13 +21,15 @@ async def set_policy(name: str, user_id: int | None) -> Policy:
     """Store the policy; refuse a name that is not a policy."""
     if name not in POLICY_NAMES:
         raise ValueError(f"unknown disclosure policy {name!r}")
-    async with ProjectSetting._meta.db.transaction():
-        updated = await ProjectSetting.update(
-            {ProjectSetting.value: name, ProjectSetting.updated_by: user_id,
-             ProjectSetting.updated_at: now()}
-        ).where(ProjectSetting.key == POLICY_KEY).returning(ProjectSetting.id)
-        if not updated:
+    values = {ProjectSetting.value: name, ProjectSetting.updated_by: user_id,
+              ProjectSetting.updated_at: now()}
+    updated = await ProjectSetting.update(values).where(
+        ProjectSetting.key == POLICY_KEY).returning(ProjectSetting.id)
+    if not updated:
+        try:
             await ProjectSetting.insert(ProjectSetting(
-                key=POLICY_KEY, value=name, updated_by=user_id, updated_at=now()
-            ))
+                key=POLICY_KEY, value=name, updated_by=user_id, updated_at=now()))
+        except Exception:
+            # Another admin saved at the same moment and made the row (the key is unique).
+            await ProjectSetting.update(values).where(ProjectSetting.key == POLICY_KEY)
     return get_policy(name)
