@@ -60,14 +60,20 @@ def _invalid_link(request: Request) -> Response:
     ))
 
 
-async def _throttled(request: Request) -> tuple[list[throttle.Limit], Response | None]:
-    """Return the invite limits of this address, and a 429 answer if they are used up."""
-    limits = throttle.invite_limits(client_ip(request))
-    wait = await throttle.retry_after(limits)
-    if not wait:
-        return limits, None
-    await audit(request, "invite.throttled", detail={"retry_after": wait})
-    return limits, error_response(request, 429, headers={"Retry-After": str(wait)})
+async def _bad_link(request: Request) -> Response:
+    """Answer a link that cannot be used: 404, or 429 once this address had too many.
+
+    Only bad links are counted, and only after the link was looked up, so a valid link
+    opens even from an address (a venue's shared Wi-Fi) that has used its bad ones up.
+    """
+    reservation = await throttle.reserve(throttle.invite_limits(client_ip(request)))
+    if reservation.refused:
+        await audit(request, "invite.throttled", detail={"retry_after": reservation.retry_after})
+        return error_response(
+            request, 429, headers={"Retry-After": str(reservation.retry_after)}
+        )
+    await audit(request, "invite.failure")
+    return _invalid_link(request)
 
 
 # --- Invites -------------------------------------------------------------------------------
@@ -113,27 +119,17 @@ async def invite_open(request: Request, token: FromPath[str]) -> Response:
     Message apps open links to preview them; a GET that used the link would spend it
     before the participant ever saw it.
     """
-    limits, refusal = await _throttled(request)
-    if refusal is not None:
-        return refusal
     if await find_usable(token) is None:
-        await throttle.record_failure(limits)
-        await audit(request, "invite.failure")
-        return _invalid_link(request)
+        return await _bad_link(request)
     return Template("auth/invite_open.html", context={"token": token})
 
 
 @post("/i/{token:str}", name="invite.use", opt={"public": True}, include_in_schema=False)
 async def invite_use(request: Request, token: FromPath[str]) -> Response:
     """Use the invite: sign the participant in on this device, once."""
-    limits, refusal = await _throttled(request)
-    if refusal is not None:
-        return refusal
     participant_id = await use_invite(token)
     if participant_id is None:
-        await throttle.record_failure(limits)
-        await audit(request, "invite.failure")
-        return _invalid_link(request)
+        return await _bad_link(request)
     old = request.cookies.get(SESSION_COOKIE)
     if old:
         await end_session(old)
@@ -159,6 +155,8 @@ async def together_start(request: Request, participant_id: FromPath[int]) -> Red
               "error")
         return Redirect(url(request, "participant", participant_id=participant.id) or "/",
                         status_code=303)
+    # Each hand-over gets its own wrong guesses (the counter is the session's).
+    await throttle.clear(throttle.together_limits(actor.session_id))
     await set_session_data(actor.session_id, {"together": participant.id})
     raw = await rotate_session(_settings(request), actor.session_id)
     await audit(request, "together.start", "participant", participant.id)
@@ -177,31 +175,40 @@ async def together_end_page(request: Request) -> Template:
 async def together_end(request: Request) -> Response:
     """Give the phone back to the coach, who proves it is them with their password.
 
-    Wrong guesses count against the coach's username; when they run out, the whole
-    session ends and the coach signs in again.
+    Wrong guesses count against this hand-over (the session), not the coach's username:
+    a participant's guesses must not lock the coach out of signing in. When they run out,
+    the whole session ends and the coach signs in again.
     """
     actor: Actor = request.user
     settings = _settings(request)
     form = await request.form()
+    limits = throttle.together_limits(actor.session_id)
+    reservation = await throttle.reserve(limits)
+    if reservation.refused:
+        return await _end_together_session(request, settings)
     user = await User.objects().where(User.id == actor.user_id).first()
-    limits = throttle.login_limits(actor.username, client_ip(request))
     if await check_password(user, str(form.get("password") or "")):
-        await throttle.clear_username(actor.username)
+        await throttle.clear(limits)  # the next hand-over starts afresh
         await set_session_data(actor.session_id, {})
         raw = await rotate_session(settings, actor.session_id)
         await audit(request, "together.end", "participant", actor.participant_id)
         back = url(request, "participant", participant_id=actor.participant_id)
         return Redirect(back or url(request, "home") or "/", status_code=303,
                         cookies=[session_cookie(settings, raw)])
-    await throttle.record_failure(limits)
     await audit(request, "together.failure", "participant", actor.participant_id)
     if await throttle.retry_after(limits):
-        await end_session_by_id(actor.session_id)
-        await audit(request, "together.throttled", "participant", actor.participant_id)
-        return Redirect("/login", status_code=303, cookies=[clear_session_cookie(settings)])
+        return await _end_together_session(request, settings)
     return Template("auth/together_end.html", status_code=422, context={
         "error": _("The password is not correct."),
     })
+
+
+async def _end_together_session(request: Request, settings: Settings) -> Redirect:
+    """Too many wrong passwords: end the session, so the coach signs in again."""
+    actor: Actor = request.user
+    await end_session_by_id(actor.session_id)
+    await audit(request, "together.throttled", "participant", actor.participant_id)
+    return Redirect("/login", status_code=303, cookies=[clear_session_cookie(settings)])
 
 
 ROUTES = [invite_create, invite_revoke, invite_open, invite_use, together_start,

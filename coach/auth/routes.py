@@ -10,6 +10,7 @@ from coach.accounts.tables import User
 from coach.auth import throttle
 from coach.auth.actor import Actor
 from coach.auth.audit import audit, client_ip
+from coach.auth.devices import DEVICE_COOKIE, device_cookie, issue_device, read_device
 from coach.auth.guards import staff_only
 from coach.auth.sessions import (
     SESSION_COOKIE,
@@ -20,7 +21,7 @@ from coach.auth.sessions import (
     end_user_sessions,
     session_cookie,
 )
-from coach.auth.signin import sign_in
+from coach.auth.signin import attempt_limits, sign_in
 from coach.errors import error_response
 from coach.flash import flash
 from coach.forms import text
@@ -51,7 +52,9 @@ async def login_submit(request: Request) -> Response:
     """Sign a staff member in, starting a new session with a new id."""
     form = await request.form()
     username, target = text(form, "username"), safe_next(text(form, "next"))
-    result = await sign_in(username, str(form.get("password") or ""), client_ip(request))
+    settings = _settings(request)
+    device = read_device(settings, request.cookies.get(DEVICE_COOKIE))
+    result = await sign_in(username, str(form.get("password") or ""), client_ip(request), device)
     if result.user is None:
         if result.retry_after:
             error = _("Too many attempts. Please wait a moment and try again.")
@@ -62,7 +65,6 @@ async def login_submit(request: Request) -> Response:
         return Template("auth/login.html", status_code=status, headers=headers, context={
             "next": target, "username": username, "error": error,
         })
-    settings = _settings(request)
     old = request.cookies.get(SESSION_COOKIE)
     if old:
         await end_session(old)  # never carry an earlier session over a sign-in
@@ -70,7 +72,9 @@ async def login_submit(request: Request) -> Response:
     raw, _session_id = await create_session(settings, user_id=result.user.id)
     destination = "/password" if result.user.must_change_password else (
         target if target != "/" else home_path(request))
-    return Redirect(destination, status_code=303, cookies=[session_cookie(settings, raw)])
+    known_device = device_cookie(settings, issue_device(settings, result.user.id))
+    return Redirect(destination, status_code=303,
+                    cookies=[session_cookie(settings, raw), known_device])
 
 
 @post("/logout", name="logout", opt={"public": True}, include_in_schema=False)
@@ -102,21 +106,26 @@ async def password_submit(request: Request) -> Response:
     """Change one's own password; other sessions of the user end, this one gets a new id."""
     actor: Actor = request.user
     form = await request.form()
-    # Guessing the current password here must cost as much as guessing it at /login.
-    limits = throttle.login_limits(actor.username, client_ip(request))
-    wait = await throttle.retry_after(limits)
-    if wait:
+    # Guessing the current password here must cost as much as guessing it at /login, and
+    # is counted before the check in the same way.
+    device = read_device(_settings(request), request.cookies.get(DEVICE_COOKIE))
+    limits = attempt_limits(actor.user_id, actor.username, client_ip(request), device)
+    reservation = await throttle.reserve(limits)
+    if reservation.refused:
         await audit(request, "password.throttled", "user", actor.user_id)
-        return error_response(request, 429, headers={"Retry-After": str(wait)})
+        return error_response(
+            request, 429, headers={"Retry-After": str(reservation.retry_after)}
+        )
     user = await User.objects().where(User.id == actor.user_id).first()
     errors = await change_password(
         user, str(form.get("current_password") or ""), str(form.get("new_password") or ""),
         str(form.get("new_password_again") or ""),
     )
+    if "current_password" in errors:
+        await audit(request, "password.failure", "user", actor.user_id)
+    else:
+        await throttle.release(reservation)  # the current password was right
     if errors:
-        if "current_password" in errors:
-            await throttle.record_failure(limits)
-            await audit(request, "password.failure", "user", actor.user_id)
         return Template("auth/password.html", status_code=422, context={
             "errors": errors, "forced": actor.must_change_password,
         })

@@ -1,18 +1,33 @@
-"""Failed-attempt counters in the database, shared by every worker."""
+"""Attempt counters in the database, shared by every worker.
+
+An attempt is counted *before* its password (or link) is checked: `reserve` adds a row
+for each of its keys only while every key is below its limit, in one locked write
+transaction. Guesses sent all at once therefore queue up behind each other, and no more
+than the limit of them ever reach the password check. A correct attempt gives its rows
+back (`release`), so signing in does not use the limit up.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 from dataclasses import dataclass
+
+from piccolo.engine.sqlite import TransactionType
 
 from coach.audit.log import now
 from coach.auth.tables import ThrottleEvent
 
 WINDOW = dt.timedelta(minutes=15)
 USERNAME_LIMIT = 5
+DEVICE_LIMIT = 5
 IP_LIMIT = 20
 INVITE_IP_LIMIT = 20
+TOGETHER_LIMIT = 5
+KEY_LENGTH = 120  # the column's length
+# PostgreSQL advisory locks with two keys: this first key keeps ours apart from any others.
+LOCK_NAMESPACE = 0x7468726F  # "thro"
 
 
 @dataclass(frozen=True)
@@ -21,8 +36,20 @@ class Limit:
     limit: int
 
 
+@dataclass(frozen=True)
+class Reservation:
+    """The counted rows of an allowed attempt, or how long to wait when it was refused."""
+
+    event_ids: tuple[int, ...] = ()
+    retry_after: int = 0  # > 0: refused, try again after this many seconds
+
+    @property
+    def refused(self) -> bool:
+        return self.retry_after > 0
+
+
 def login_limits(username: str, ip: str) -> list[Limit]:
-    """Return the counters a sign-in attempt is checked against."""
+    """Return the counters a sign-in attempt from an unknown device is checked against."""
     limits = [Limit(f"ip:{ip}", IP_LIMIT)]
     name = username.strip().lower()[:100]
     if name:
@@ -30,38 +57,101 @@ def login_limits(username: str, ip: str) -> list[Limit]:
     return limits
 
 
+def device_limits(device_key: str) -> list[Limit]:
+    """Return the counter of a known device (see coach.auth.devices).
+
+    Only this counter: a stranger's failures against the username or from the same
+    address must not lock out the device its user signed in on before. The device's own
+    wrong guesses are still limited, and only a correct password ever makes a device known.
+    """
+    return [Limit(f"device:{device_key}", DEVICE_LIMIT)]
+
+
 def invite_limits(ip: str) -> list[Limit]:
-    """Return the counters an invite-link attempt is checked against."""
+    """Return the counters a bad invite link is checked against."""
     return [Limit(f"invite-ip:{ip}", INVITE_IP_LIMIT)]
 
 
-async def retry_after(limits: list[Limit]) -> int:
-    """Return seconds until another attempt is allowed; 0 when it is allowed now."""
-    moment = now()
-    since = moment - WINDOW
+def together_limits(session_id: int) -> list[Limit]:
+    """Return the counter of a "fill in together" hand-over (one session).
+
+    Not the username's: a participant guessing on the coach's phone must not lock the
+    coach out of signing in. When this runs out, the session ends.
+    """
+    return [Limit(f"together:{session_id}", TOGETHER_LIMIT)]
+
+
+def _key(limit: Limit) -> str:
+    return limit.key[:KEY_LENGTH]
+
+
+def _lock_id(key: str) -> int:
+    """A signed 32-bit number for a key; a rare collision only makes two keys wait in turn."""
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big", signed=True)
+
+
+def _write_transaction(engine):
+    if engine.engine_type == "sqlite":
+        # IMMEDIATE takes SQLite's write lock at BEGIN: one reservation at a time,
+        # across every worker process.
+        return engine.transaction(transaction_type=TransactionType.immediate)
+    return engine.transaction()
+
+
+async def _lock_keys(engine, limits: list[Limit]) -> None:
+    """On PostgreSQL, wait for the keys' locks; they are freed when the transaction ends.
+
+    Locks are taken in one global order (by number), so two attempts never deadlock.
+    """
+    if engine.engine_type != "postgres":
+        return
+    for lock_id in sorted({_lock_id(_key(limit)) for limit in limits}):
+        await ThrottleEvent.raw(
+            "SELECT pg_advisory_xact_lock({}, {})", LOCK_NAMESPACE, lock_id
+        )
+
+
+async def _wait_at(limits: list[Limit], moment: dt.datetime) -> int:
+    """Return seconds until every key is below its limit at `moment`; 0 when it is now."""
     wait = 0.0
     for limit in limits:
         rows = await ThrottleEvent.select(ThrottleEvent.occurred_at).where(
-            (ThrottleEvent.key == limit.key) & (ThrottleEvent.occurred_at > since)
+            (ThrottleEvent.key == _key(limit)) & (ThrottleEvent.occurred_at > moment - WINDOW)
         ).order_by(ThrottleEvent.occurred_at, ascending=False).limit(limit.limit)
         if len(rows) >= limit.limit:
-            # Allowed again once the oldest of the last `limit` failures leaves the window.
+            # Allowed again once the oldest of the last `limit` attempts leaves the window.
             freed_at = rows[-1]["occurred_at"] + WINDOW
             wait = max(wait, (freed_at - moment).total_seconds())
     return math.ceil(wait) if wait > 0 else 0
 
 
-async def record_failure(limits: list[Limit]) -> None:
-    """Count a failed attempt against every key, and forget failures outside the window."""
-    moment = now()
-    await ThrottleEvent.insert(
-        *[ThrottleEvent(key=limit.key[:120], occurred_at=moment) for limit in limits]
-    )
+async def retry_after(limits: list[Limit]) -> int:
+    """Return seconds until another attempt is allowed; 0 when it is allowed now."""
+    return await _wait_at(limits, now())
+
+
+async def reserve(limits: list[Limit]) -> Reservation:
+    """Count an attempt against every key, unless one of them is used up (then nothing)."""
+    engine = ThrottleEvent._meta.db
+    async with _write_transaction(engine):
+        await _lock_keys(engine, limits)
+        moment = now()
+        wait = await _wait_at(limits, moment)
+        if wait:
+            return Reservation(retry_after=wait)
+        rows = await ThrottleEvent.insert(
+            *[ThrottleEvent(key=_key(limit), occurred_at=moment) for limit in limits]
+        ).returning(ThrottleEvent.id)
     await ThrottleEvent.delete().where(ThrottleEvent.occurred_at <= moment - WINDOW)
+    return Reservation(event_ids=tuple(row["id"] for row in rows))
 
 
-async def clear_username(username: str) -> None:
-    """Forget a username's failures after it signed in; the address keeps its own count."""
-    for limit in login_limits(username, ""):
-        if limit.key.startswith("user:"):
-            await ThrottleEvent.delete().where(ThrottleEvent.key == limit.key[:120])
+async def release(reservation: Reservation) -> None:
+    """Give back a correct attempt's rows, so it does not count."""
+    if reservation.event_ids:
+        await ThrottleEvent.delete().where(ThrottleEvent.id.is_in(list(reservation.event_ids)))
+
+
+async def clear(limits: list[Limit]) -> None:
+    """Forget every counted attempt of these keys (after the right password was given)."""
+    await ThrottleEvent.delete().where(ThrottleEvent.key.is_in([_key(lim) for lim in limits]))
