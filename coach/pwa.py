@@ -5,12 +5,16 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import cache
+from typing import Any
 
 from litestar import Response, get
 from litestar.config.compression import CompressionConfig
+from litestar.file_system import BaseLocalFileSystem
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.compression import CompressionMiddleware
 from litestar.response import Template
+from litestar.types import PathType
+from litestar.types.file_types import FileInfo
 
 from coach.i18n import LANGUAGES, current_language
 from coach.i18n import gettext as _
@@ -32,6 +36,20 @@ static_compression = DefineMiddleware(
     CompressionMiddleware, config=CompressionConfig(backend="gzip", gzip_compress_level=6)
 )
 BACKGROUND_COLOUR = "#ffffff"
+
+
+class StaticFileSystem(BaseLocalFileSystem):
+    """The static folder on disk, where a name no file can have is simply not found.
+
+    Litestar turns only "no such file" into 404; a NUL, a name too long for the disk or
+    a file used as a folder would otherwise raise and answer 500.
+    """
+
+    async def info(self, path: PathType, **kwargs: Any) -> FileInfo:
+        try:
+            return await super().info(path, **kwargs)
+        except (OSError, ValueError) as exc:
+            raise FileNotFoundError(str(path)) from exc
 
 
 @cache
