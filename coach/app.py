@@ -14,6 +14,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from coach import piccolo_app, pwa
 from coach.admin import routes as admin_routes
+from coach.assessments.care import load_help_contacts
 from coach.assessments.instruments import load_instruments
 from coach.audit import routes as audit_routes
 from coach.auth import participant_routes as invite_routes
@@ -26,8 +27,10 @@ from coach.export import routes as export_routes
 from coach.flash import flash_middleware
 from coach.groups import routes as group_routes
 from coach.health import healthz
-from coach.home.routes import home
+from coach.home import routes as home_routes
 from coach.i18n import AccountLanguageMiddleware, choose_language, language_middleware
+from coach.input_guard import InputGuardMiddleware
+from coach.limits import refuse_ids_out_of_range
 from coach.logs import configure_logging, request_log_middleware
 from coach.meetings import routes as meeting_routes
 from coach.participant_portal import routes as portal_routes
@@ -78,7 +81,7 @@ def route_handlers() -> list:
         *invite_routes.ROUTES,
         *admin_routes.ROUTES,
         *audit_routes.ROUTES,
-        home,
+        *home_routes.ROUTES,
         *group_routes.ROUTES,
         *meeting_routes.ROUTES,
         *participant_routes.ROUTES,
@@ -90,6 +93,7 @@ def route_handlers() -> list:
         create_static_files_router(
             path="/static",
             directories=[Path(FRONTEND_DIR / "static")],
+            file_system=pwa.StaticFileSystem(),
             name="static",
             opt={"public": True},
             include_in_schema=False,
@@ -104,6 +108,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     engine = bind_tables(settings)
     on_startup, on_shutdown = connection_pool_hooks(engine, settings.db_pool_size)
     load_instruments()  # a malformed instrument file stops start-up here
+    load_help_contacts()  # so does a malformed help_contacts.toml
     app = Litestar(
         route_handlers=route_handlers(),
         on_startup=on_startup,
@@ -111,8 +116,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         template_config=template_config(),
         plugins=[HTMXPlugin()],
         # Keep AccountLanguageMiddleware after the authentication middleware: it reads the user.
-        middleware=[AuthenticationMiddleware(), AccountLanguageMiddleware()],
+        # InputGuardMiddleware comes after both, so its refusal is in the user's language.
+        middleware=[AuthenticationMiddleware(), AccountLanguageMiddleware(),
+                    InputGuardMiddleware()],
         csrf_config=csrf_config(settings),
+        # An id in a path beyond the database's integer range is a 404 before any query.
+        before_request=refuse_ids_out_of_range,
         exception_handlers={
             HTTPException: http_exception_handler,
             Exception: internal_error_handler,

@@ -8,7 +8,9 @@ from enum import Enum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from coach.i18n import format_day
 from coach.i18n import gettext as _
+from coach.limits import EARLIEST_DATE, LATEST_DATE, MAX_ID, MAX_IDS_PER_FORM, id_in_range
 
 # The groups run in Finland: "today" is the Finnish calendar day, whatever the server's zone.
 LOCAL_ZONE = ZoneInfo("Europe/Helsinki")
@@ -47,9 +49,13 @@ def parse_date(raw: str, *, required: bool = True) -> dt.date | None:
             raise Invalid(_("Enter a date."))
         return None
     try:
-        return dt.date.fromisoformat(raw)
+        day = dt.date.fromisoformat(raw)
     except ValueError:
         raise Invalid(_("Enter the date as YYYY-MM-DD.")) from None
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise Invalid(_("Enter a date from %(start)s to %(end)s.")
+                      % {"start": format_day(EARLIEST_DATE), "end": format_day(LATEST_DATE)})
+    return day
 
 
 def parse_int(raw: str, minimum: int, maximum: int) -> int:
@@ -64,6 +70,24 @@ def parse_int(raw: str, minimum: int, maximum: int) -> int:
         raise Invalid(_("Enter a number from %(minimum)s to %(maximum)s.")
                       % {"minimum": minimum, "maximum": maximum})
     return value
+
+
+def parse_id(raw: str) -> int:
+    """Read the id of a row chosen from a list (a checkbox or a select)."""
+    # isdigit() first: int() of a very long string is slow, and "+1" or " 1" are no ids.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= len(str(MAX_ID))):
+        raise Invalid(_("Choose from the list."))
+    value = int(raw)
+    if not id_in_range(value):
+        raise Invalid(_("Choose from the list."))
+    return value
+
+
+def parse_ids(values: list[str]) -> set[int]:
+    """Read the ids of ticked boxes; more than MAX_IDS_PER_FORM is refused unread."""
+    if len(values) > MAX_IDS_PER_FORM:
+        raise Invalid(_("Choose at most %(count)s from the list.") % {"count": MAX_IDS_PER_FORM})
+    return {parse_id(value) for value in values}
 
 
 def parse_choice(raw: str, kind: type[Enum], *, required: bool = True) -> str | None:

@@ -5,12 +5,12 @@ from pathlib import Path
 from piccolo.conf.apps import AppConfig
 
 from coach.accounts.tables import User
-from coach.assessments.tables import Assessment
+from coach.assessments.tables import Assessment, CareFollowUp
 from coach.audit.tables import AuditEvent
 from coach.auth.tables import ApiToken, Invite, ThrottleEvent, WebSession
 from coach.groups.tables import CoachingGroup, GroupCoach
 from coach.meetings.tables import Attendance, Meeting
-from coach.participants.tables import Participant, StatusChange
+from coach.participants.tables import KeptAttendance, Participant, StatusChange
 from coach.reports.tables import ProjectSetting, ReportSnapshot
 
 # Ordered so that a table comes after the tables it refers to.
@@ -22,7 +22,9 @@ TABLES = [
     StatusChange,
     Meeting,
     Attendance,
+    KeptAttendance,
     Assessment,
+    CareFollowUp,
     AuditEvent,
     WebSession,
     Invite,

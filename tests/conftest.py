@@ -48,6 +48,9 @@ async def empty_all_tables() -> None:
     else:
         for name in names:
             await engine.run_ddl(f"DELETE FROM {name}")
+        # Ids start again at 1, as RESTART IDENTITY does (AUTOINCREMENT remembers them).
+        if await engine.run_ddl("SELECT name FROM sqlite_master WHERE name = 'sqlite_sequence'"):
+            await engine.run_ddl("DELETE FROM sqlite_sequence")
 
 
 @pytest.fixture(autouse=True)

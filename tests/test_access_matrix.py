@@ -125,6 +125,9 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("POST", "/participants/{participant_id:int}/edit"): GROUP_FORM,
     ("GET", "/participants/{participant_id:int}/leave"): GROUP_PAGE,
     ("POST", "/participants/{participant_id:int}/leave"): GROUP_FORM,
+    # Care after a low score (issue 11): an empty form changes nothing and says so.
+    ("POST", "/participants/{participant_id:int}/care/done"):
+        Expect(303, 403, 303, 404, 403, 303),
     # The participant's own pages (issue 5)
     ("GET", "/me"): PARTICIPANT_PAGE,
     ("GET", "/me/check"): PARTICIPANT_PAGE,

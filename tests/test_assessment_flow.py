@@ -566,12 +566,3 @@ async def test_back_from_the_confirmation_returns_to_the_last_question(client, p
     back = await client.post("/me/check", data={**dict(read_form(last).hidden), "go": "back"})
     assert "11 / 11" in back.text
     assert await Assessment.count() == 0
-
-
-async def test_unofficial_translation_is_marked(client, person):
-    _coach, participant = person
-    await login_participant(client, participant)
-    note = "not the official one"
-    assert note not in (await client.get("/me/check")).text  # WHO-5's English is official
-    client.cookies.set("lang", "fi")
-    assert "eivät virallinen käännös" in (await client.get("/me/check")).text

@@ -22,7 +22,7 @@ from coach.participants.erasure import (
     erase_participant,
     participant_links,
 )
-from coach.participants.tables import Participant, StatusChange
+from coach.participants.tables import KeptAttendance, Participant, StatusChange
 from coach.settings import SettingsError, load_settings
 from tests.auth_helpers import login_as, login_participant
 from tests.factories import make_group, make_participant, make_user
@@ -165,8 +165,9 @@ async def test_unlink_mode_keeps_coarse_rows_under_a_new_anonymous_record():
     assert anonymous.id != person.id
     assert anonymous.display_name == "" and anonymous.exit_reason is None
     assert anonymous.birth_year == 1980
-    assert anonymous.enrolled_on == START.replace(day=1)
-    assert anonymous.exited_on == dt.date(2026, 2, 1)
+    # Dates become the start of the group's month they fall in (the group starts on the 13th).
+    assert anonymous.enrolled_on == START
+    assert anonymous.exited_on == dt.date(2026, 2, 13)
     assert anonymous.consent_given_on is None and anonymous.consent_recorded_by is None
     assert anonymous.erased_at is not None
     assert (anonymous.gender, anonymous.education) == (person.gender, person.education)
@@ -176,12 +177,18 @@ async def test_unlink_mode_keeps_coarse_rows_under_a_new_anonymous_record():
         ("was", 6.0),
         ("who5", 44.0),
     ]
-    assert {row["taken_on"] for row in kept} == {dt.date(2026, 1, 1)}
+    assert {row["taken_on"] for row in kept} == {START}
     assert {row["recorded_by"] for row in kept} == {None}
     history = await StatusChange.select().where(StatusChange.participant == anonymous.id)
-    assert {row["effective_on"].day for row in history} == {1}
+    assert {row["effective_on"].day for row in history} == {13}
     assert {row["recorded_by"] for row in history} == {None}
-    assert await Attendance.count().where(Attendance.participant == anonymous.id) == 1
+    # Attendance is kept as counts per month of the group, without the meetings' dates.
+    assert await Attendance.count().where(Attendance.participant == anonymous.id) == 0
+    assert await KeptAttendance.select(
+        KeptAttendance.month, KeptAttendance.meetings, KeptAttendance.present
+    ).where(KeptAttendance.participant == anonymous.id) == [
+        {"month": 0, "meetings": 1, "present": 1}
+    ]
     # No audit event points at the new record.
     assert await AuditEvent.count().where(AuditEvent.target_id == anonymous.id) == 0
 

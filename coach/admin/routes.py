@@ -14,7 +14,7 @@ from coach.auth.audit import audit
 from coach.auth.guards import require_roles
 from coach.choices import Role
 from coach.flash import flash
-from coach.forms import text
+from coach.forms import Invalid, parse_id, text
 from coach.groups.tables import CoachingGroup
 from coach.i18n import gettext as _
 from coach.labels import options
@@ -159,10 +159,10 @@ async def group_coach_add(request: Request, group_id: FromPath[int]) -> Redirect
     group = await _group(group_id)
     data = await request.form()
     try:
-        user_id = int(text(data, "coach_id"))
-    except ValueError:
-        user_id = 0
-    if await services.assign_coach(group.id, user_id):
+        user_id = parse_id(text(data, "coach_id"))
+    except Invalid:
+        user_id = None
+    if user_id is not None and await services.assign_coach(group.id, user_id):
         await audit(request, "group.coach_add", "group", group.id, {"coach_id": user_id})
         flash(request, _("The coach was added."), "success")
     else:

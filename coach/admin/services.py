@@ -21,6 +21,7 @@ from coach.choices import Role
 from coach.forms import Collector, parse_choice, parse_date, parse_int, parse_text, text
 from coach.groups.tables import CoachingGroup, GroupCoach
 from coach.i18n import gettext as _
+from coach.limits import LONGEST_GROUP_YEARS, latest_group_end
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9._@-]{2,64}$")
 
@@ -83,6 +84,9 @@ def validate_group(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, s
     ends = form.read("ends_on", parse_date, text(data, "ends_on"))
     if starts and ends and ends <= starts:
         form.fail("ends_on", _("The end must be after the start."))
+    if starts and ends and ends > latest_group_end(starts):
+        form.fail("ends_on", _("A group can last at most %(years)s years.")
+                  % {"years": LONGEST_GROUP_YEARS})
     form.read("usual_duration_minutes", parse_int, text(data, "usual_duration_minutes") or "90",
               15, 480)
     form.read("assessment_interval_weeks", parse_int,

@@ -90,6 +90,9 @@ class Scoring:
     meaningful_change: float
     higher_is_better: bool
     bands: tuple[Band, ...]
+    # A score at or below this asks for care: kind words and help for the participant,
+    # a next step for the coach (coach/assessments/care.py). None: the instrument never does.
+    care_at_or_below: float | None = None
 
 
 @dataclass(frozen=True)
@@ -354,6 +357,7 @@ def _scoring(raw: Any, items: tuple[Item, ...], fail) -> Scoring:
     max_score = float(reader.get("max_score", (int, float)))
     meaningful = float(reader.get("meaningful_change", (int, float)))
     higher_is_better = reader.get("higher_is_better", bool, required=False, default=True)
+    care = reader.get("care_at_or_below", (int, float), required=False)
     bands_raw = reader.get("bands", list)
     reader.done()
 
@@ -370,6 +374,15 @@ def _scoring(raw: Any, items: tuple[Item, ...], fail) -> Scoring:
             f"scoring.meaningful_change {meaningful:g} is outside the score range "
             f"{min_score:g}–{max_score:g}"
         )
+
+    if care is not None:
+        if not higher_is_better:
+            fail("scoring.care_at_or_below needs a scale where a higher score is better")
+        if not min_score <= care < max_score:
+            fail(
+                f"scoring.care_at_or_below {care:g} is outside the score range "
+                f"{min_score:g}–{max_score:g}"
+            )
 
     bands: list[Band] = []
     for index, entry in enumerate(bands_raw):
@@ -406,6 +419,7 @@ def _scoring(raw: Any, items: tuple[Item, ...], fail) -> Scoring:
         meaningful_change=meaningful,
         higher_is_better=higher_is_better,
         bands=tuple(ordered),
+        care_at_or_below=None if care is None else float(care),
     )
 
 

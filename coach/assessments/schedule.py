@@ -12,6 +12,8 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from coach.limits import clamp_date, latest_group_end
+
 OPENS_DAYS_BEFORE = 7  # a check a few days early still counts
 LATE_AFTER_DAYS = 7  # "due" for a week after the date, then "late"
 WINDOW_DAYS_AFTER = 28  # after this the point is missed
@@ -68,19 +70,24 @@ def measurement_points(
     exited_on: dt.date | None = None,
 ) -> list[MeasurementPoint]:
     """Return the points of a group, or of one person who joined late or left early."""
-    baseline = max(starts_on, enrolled_on) if enrolled_on else starts_on
-    end = min(ends_on, exited_on) if exited_on else ends_on
-    end = max(end, baseline)
+    # Dates stored before the forms bounded them (year 1, year 9999) are moved inside the
+    # allowed range, and the run cut to the longest a group may have: the date arithmetic
+    # below cannot overflow and the loop over interim points stays short.
+    starts_on = clamp_date(starts_on)
+    baseline = clamp_date(max(starts_on, enrolled_on) if enrolled_on else starts_on)
+    end = clamp_date(min(ends_on, exited_on) if exited_on else ends_on)
+    end = min(max(end, baseline), latest_group_end(baseline))
     dated: list[tuple[str, int, dt.date]] = [(BASELINE, 0, baseline)]
     if interval_weeks > 0:
         step = dt.timedelta(weeks=interval_weeks)
         # Skip interim points within half an interval of the baseline or the end,
-        # so that nobody is asked twice in quick succession.
+        # so that nobody is asked twice in quick succession. Points keep their number
+        # in the group's run; a late joiner starts from the first one after their baseline.
         half = step / 2
-        due_on, number = starts_on + step, 1
+        number = max(1, -(-(baseline + half - starts_on) // step))  # rounded up
+        due_on = starts_on + number * step
         while due_on <= end - half:
-            if due_on >= baseline + half:
-                dated.append((INTERIM, number, due_on))
+            dated.append((INTERIM, number, due_on))
             due_on, number = due_on + step, number + 1
     if end > baseline:
         dated.append((END, 0, end))

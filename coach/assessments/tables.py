@@ -29,3 +29,15 @@ class Assessment(Table):
     band = Varchar(length=20, null=False)
     mode = Varchar(length=12, choices=AssessmentMode, null=False)
     recorded_by = ForeignKey(User, null=True, on_delete=OnDelete.set_null)
+
+
+class CareFollowUp(Table):
+    """A coach's "talked with them" after a low or fallen check; never exported.
+
+    One row per check that asked for care, so a new low check asks again.
+    """
+
+    participant = ForeignKey(Participant, null=False, on_delete=OnDelete.cascade, index=True)
+    assessment = ForeignKey(Assessment, null=False, on_delete=OnDelete.cascade, unique=True)
+    done_by = ForeignKey(User, null=True, on_delete=OnDelete.set_null)
+    done_at = Timestamptz(null=False)

@@ -1,4 +1,4 @@
-"""Write audit events. Nothing in the app updates or deletes them."""
+"""Write audit events. Nothing in the app deletes them; only erasure edits one kind of detail."""
 
 from __future__ import annotations
 
@@ -35,3 +35,20 @@ async def record(
             ip=ip[:45],
         )
     )
+
+
+async def forget_detail_keys(target_type: str, target_id: int, keys: tuple[str, ...]) -> None:
+    """Remove these keys from the details of the events about one record.
+
+    Only an "unlink" erasure does this: the ids of the rows it keeps would lead from
+    the erased person's events to the anonymous copy that now holds those rows.
+    """
+    events = await (AuditEvent.select(AuditEvent.id, AuditEvent.detail)
+                    .where((AuditEvent.target_type == target_type)
+                           & (AuditEvent.target_id == target_id))
+                    .output(load_json=True))
+    for event in events:
+        detail = event["detail"]
+        if isinstance(detail, dict) and any(key in detail for key in keys):
+            kept = {key: value for key, value in detail.items() if key not in keys}
+            await AuditEvent.update({AuditEvent.detail: kept}).where(AuditEvent.id == event["id"])

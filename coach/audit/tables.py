@@ -5,6 +5,9 @@ from piccolo.table import Table
 class AuditEvent(Table, tablename="audit_event"):
     """Who did what to which record, and when. Append-only: no route updates or deletes it.
 
+    The one exception: an "unlink" erasure takes the ids of the rows it keeps out of the
+    erased person's events (coach.participants.erasure), so they cannot lead to the copy.
+
     Actors are stored as plain ids and labels, not foreign keys, so that erasing
     or disabling someone never rewrites the history of what was done.
     """

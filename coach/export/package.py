@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from coach.assessments.instruments import all_instruments
 from coach.export.kanon import LADDER, QI_COLUMNS, SUPPRESSED
 from coach.export.schema import FALSE, MISSING_VALUES, NOT_COLLECTED, TRUE, TableSchema
 from coach.export.writer import CsvFormat
@@ -113,6 +114,24 @@ def write_codebook(directory: Path, schemas: Iterable[TableSchema], summary: Sum
     (directory / "codebook.md").write_text(codebook_markdown(schemas, summary), encoding="utf-8")
 
 
+def instruments_markdown() -> list[str]:
+    """Return the codebook's lines on each instrument: version, validation, wording, licence."""
+    lines = ["## Instruments", ""]
+    for instrument in all_instruments():
+        official = [language for language, yes in instrument.official.items() if yes]
+        own = [language for language, yes in instrument.official.items() if not yes]
+        wording = f"Official wording: {', '.join(official) or 'none'}."
+        if own:
+            # Participants are not told this; evaluators need it to compare results.
+            wording += f" Our own translation, not the official one: {', '.join(own)}."
+        lines += [
+            f"- `{instrument.id}` {instrument.name.en}, version {instrument.version}; "
+            + ("validated." if instrument.validated else "not validated.") + " " + wording
+            + " " + " ".join(instrument.licence.split()),
+        ]
+    return [*lines, ""]
+
+
 def codebook_markdown(schemas: list[TableSchema], summary: Summary) -> str:
     """Return the codebook as Markdown: how to read the files, then every column."""
     steps = "\n".join(f"{number}. {name}" for number, (name, _c) in enumerate(LADDER))
@@ -141,6 +160,7 @@ def codebook_markdown(schemas: list[TableSchema], summary: Summary) -> str:
         f"This export: step **{summary.step}**; participants suppressed locally: "
         f"**{summary.locally_suppressed}**. The entry at enrolment in `status_history.csv` "
         "is generalised like the status at entry.", "",
+        *instruments_markdown(),
     ]
     for schema in schemas:
         lines += [f"## {schema.path}", "", schema.description, "",

@@ -11,6 +11,7 @@ from coach.assessments.tables import Assessment
 from coach.choices import EMPLOYED_STATUSES
 from coach.forms import local_date
 from coach.groups.tables import CoachingGroup
+from coach.limits import clamp_date
 from coach.meetings.services import recent_meetings
 from coach.meetings.tables import Attendance, Meeting
 from coach.participants.services import current_status
@@ -136,7 +137,8 @@ def quiet_participants(people: list[dict[str, Any]],
 
 def has_next_steps(group: CoachingGroup, today: dt.date) -> bool:
     """Say whether a group may still have work: running, or within its follow-up window."""
-    follow_up = add_months(group.ends_on, FOLLOW_UP_MONTHS)
+    # clamp_date: an end stored as 9999-12-31 has no date six months later.
+    follow_up = add_months(clamp_date(group.ends_on), FOLLOW_UP_MONTHS)
     return today <= follow_up + dt.timedelta(days=GRACE_AFTER_FOLLOW_UP_DAYS)
 
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from litestar import Request, get
+from litestar import Request, get, post
+from litestar.params import FromPath
 from litestar.response import Redirect, Response
 
-from coach.auth.access import visible_group_ids
+from coach.assessments.care import care_steps, mark_done
+from coach.auth.access import get_participant_for, visible_group_ids
 from coach.auth.audit import audit
 from coach.auth.guards import require_roles
-from coach.forms import today
+from coach.flash import flash
+from coach.forms import Invalid, parse_id, today
 from coach.groups.services import groups_for_home
+from coach.i18n import gettext as _
+from coach.ui import url
 from coach.web import page
 
 
@@ -20,8 +25,37 @@ async def home(request: Request) -> Response:
         # The logo links here; a participant's front page is their own.
         return Redirect(request.app.route_reverse("participant.home"), status_code=303)
     groups, earlier = await groups_for_home(await visible_group_ids(request.user), today())
+    # Evaluators have no groups here, so they never see a care step.
+    steps = await care_steps([group["id"] for group in groups])
+    for group in groups:
+        group["care"] = steps[group["id"]]
     if groups:
         await audit(request, "home.view", "group", None,
                     {"groups": [group["id"] for group in groups]})
     return page(request, "home/index.html",
                 {"groups": groups, "earlier": earlier, "today": today()}, block="groups")
+
+
+@post("/participants/{participant_id:int}/care/done", name="care.done",
+      guards=[require_roles("coach", "admin")], include_in_schema=False, status_code=303)
+async def care_done(request: Request, participant_id: FromPath[int]) -> Redirect:
+    """Mark "talk with them" done after a low or fallen wellbeing check."""
+    participant = await get_participant_for(request.user, participant_id)
+    form = await request.form()
+    try:
+        assessment_id = parse_id(str(form.get("assessment") or ""))
+    except Invalid:
+        assessment_id = None
+    reason = None
+    if assessment_id is not None:
+        reason = await mark_done(participant.id, assessment_id, request.user.user_id)
+    if reason is None:
+        flash(request, _("This step was already done or has changed."), "error")
+    else:
+        await audit(request, "care.done", "participant", participant.id,
+                    {"assessment": assessment_id, "reason": reason})
+        flash(request, _("Marked as done."), "success")
+    return Redirect(url(request, "home") or "/", status_code=303)
+
+
+ROUTES = [home, care_done]

@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.datastructures import FormMultiDict
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Response
 
@@ -14,7 +15,7 @@ from coach.auth.audit import audit
 from coach.auth.guards import require_roles
 from coach.choices import Theme
 from coach.flash import flash
-from coach.forms import text, today
+from coach.forms import Invalid, parse_id, text, today
 from coach.groups.tables import CoachingGroup
 from coach.i18n import gettext as _
 from coach.labels import options
@@ -30,7 +31,7 @@ def submitted(data: FormMultiDict) -> dict[str, Any]:
     """Return the form as typed, to show it again."""
     return {"held_on": text(data, "held_on"), "duration_minutes": text(data, "duration_minutes"),
             "themes": data.getall("themes", []), "present": data.getall("present", []),
-            "private_note": text(data, "private_note")}
+            "private_note": text(data, "private_note"), "version": text(data, "version")}
 
 
 def error_status(request: Request) -> int:
@@ -41,13 +42,14 @@ def error_status(request: Request) -> int:
 async def show_form(request: Request, group: CoachingGroup, form: dict[str, Any],
                     people: list[dict[str, Any]], *, meeting: Meeting | None = None,
                     errors: dict[str, str] | None = None, same_day: bool = False,
-                    status_code: int = 200) -> Response:
+                    conflict: dict[str, Any] | None = None, status_code: int = 200) -> Response:
     if meeting is None:
         action = request.app.route_reverse("meeting_create", group_id=group.id)
     else:
         action = request.app.route_reverse("meeting_update", meeting_id=meeting.id)
     context = {"group": group, "meeting": meeting, "form": form, "roster": people,
-               "errors": errors or {}, "same_day": same_day, "action": action,
+               "errors": errors or {}, "same_day": same_day, "conflict": conflict,
+               "action": action,
                "theme_options": options(Theme), "today_iso": today().isoformat()}
     return page(request, FORM, context, block="meeting_form", status_code=status_code)
 
@@ -115,15 +117,39 @@ async def edit_meeting(request: Request, meeting_id: FromPath[int]) -> Response:
 
 @post("/meetings/{meeting_id:int}/edit", name="meeting_update", guards=[coach_or_admin])
 async def update_meeting(request: Request, meeting_id: FromPath[int]) -> Response:
-    """Save changes to a meeting."""
+    """Save changes to a meeting, unless someone saved it after the form was shown."""
     meeting, group = await services.get_meeting_for(request.user, meeting_id)
     cleaned, response = await save_or_show(request, group, meeting)
     if cleaned is None:
         return response
-    await services.update_meeting(meeting, cleaned)
+    data = await request.form()
+    # Every edit form the app renders carries its version. A post without the field (a
+    # page opened before this check existed, a script) is checked against the version
+    # loaded above, which still keeps two such posts from overwriting each other.
+    raw = data.get("version")
+    version = meeting.version if raw is None else services.read_version(raw.strip())
+    if version is None or not await services.update_meeting(meeting, cleaned, version,
+                                                            request.user.user_id):
+        return await show_conflict(request, group, meeting.id, data, cleaned)
     await audit(request, "meeting.update", "meeting", meeting.id, audit_detail(group, cleaned))
     flash(request, _("Meeting saved."), "success")
     return Redirect(request.app.route_reverse("group", group_id=group.id), status_code=303)
+
+
+async def show_conflict(request: Request, group: CoachingGroup, meeting_id: int,
+                        data: FormMultiDict, cleaned: dict[str, Any]) -> Response:
+    """Show the refused form: what the other person saved, the coach's entries kept."""
+    meeting = await Meeting.objects().where(Meeting.id == meeting_id).first()
+    if meeting is None:
+        raise NotFoundException()  # deleted meanwhile
+    # The fresh version lets a deliberate second save replace what is shown.
+    form = {**submitted(data), "version": str(meeting.version)}
+    conflict = await services.conflict_report(meeting, cleaned)
+    people = await services.meeting_roster(meeting)
+    # htmx 2 does not swap 4xx responses, so a boosted form gets the conflict as a 200.
+    status = 200 if request.htmx else 409
+    return await show_form(request, group, form, people, meeting=meeting, conflict=conflict,
+                           status_code=status)
 
 
 @post("/meetings/{meeting_id:int}/attendance", name="meeting_attendance",
@@ -133,11 +159,13 @@ async def toggle_attendance(request: Request, meeting_id: FromPath[int]) -> Resp
     meeting, group = await services.get_meeting_for(request.user, meeting_id)
     data = await request.form()
     try:
-        participant_id = int(text(data, "participant"))
-    except ValueError:
-        participant_id = 0
+        participant_id = parse_id(text(data, "participant"))
+    except Invalid:
+        return Response(_("Choose from the list."), status_code=400)
     present = str(participant_id) in data.getall("present", [])
-    if not await services.set_attendance(meeting, participant_id, present):
+    shown = services.read_version(text(data, "version"))
+    if not await services.set_attendance(meeting, participant_id, present,
+                                         request.user.user_id):
         return Response(_("Choose from the list."), status_code=400)
     await audit(request, "meeting.attendance", "meeting", meeting.id,
                 {"group": group.id, "participant": participant_id, "present": present})
@@ -149,8 +177,13 @@ async def toggle_attendance(request: Request, meeting_id: FromPath[int]) -> Resp
     person = next((row for row in people if row["id"] == participant_id),
                   {"id": participant_id, "display_name": ""})
     form = {"present": [str(participant_id)] if present else []}
+    # The page may move on to the new version only if this tick was the one change since
+    # the version it shows; otherwise its next save must still see the other changes.
+    in_step = shown is not None and meeting.version == shown + 1
     return page(request, FORM, {"group": group, "meeting": meeting, "person": person,
-                                "form": form, "saved": True}, block="toggle")
+                                "form": form, "saved": True,
+                                "new_version": meeting.version if in_step else None},
+                block="toggle")
 
 
 @get("/meetings/{meeting_id:int}/delete", name="meeting_delete_confirm",

@@ -9,6 +9,7 @@ from typing import Any
 
 from litestar.exceptions import NotFoundException
 
+from coach.accounts.tables import User
 from coach.audit.log import now
 from coach.auth.access import get_group_for
 from coach.auth.actor import Actor
@@ -16,8 +17,9 @@ from coach.choices import Theme
 from coach.forms import (
     Collector,
     Errors,
-    Invalid,
+    local_date,
     parse_date,
+    parse_ids,
     parse_int,
     parse_text,
     text,
@@ -25,11 +27,13 @@ from coach.forms import (
 from coach.groups.tables import CoachingGroup
 from coach.i18n import format_day
 from coach.i18n import gettext as _
+from coach.labels import label
 from coach.meetings.tables import Attendance, Meeting
 from coach.participants.tables import Participant
 
 MAX_DURATION_MINUTES = 600
 NOTE_MAX = 4000
+MAX_VERSION = 2**31 - 1
 
 
 async def roster(group_id: int, on: dt.date) -> list[dict[str, Any]]:
@@ -69,7 +73,18 @@ async def form_of(meeting: Meeting) -> dict[str, Any]:
     return {"held_on": meeting.held_on.isoformat(),
             "duration_minutes": str(meeting.duration_minutes),
             "themes": theme_list(meeting.themes),
-            "present": [str(pid) for pid in present], "private_note": meeting.private_note}
+            "present": [str(pid) for pid in present], "private_note": meeting.private_note,
+            "version": str(meeting.version)}
+
+
+def read_version(raw: str) -> int | None:
+    """Return the meeting version an edit form was rendered from; None when it has none."""
+    # Digits only and a short string first: "+1", " 1" and huge numbers are no version.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= len(str(MAX_VERSION))):
+        return None
+    # The column is a 32-bit integer; a larger number would make PostgreSQL fail the query.
+    version = int(raw)
+    return version if 1 <= version <= MAX_VERSION else None
 
 
 def theme_list(value: str | list[str] | None) -> list[str]:
@@ -77,16 +92,6 @@ def theme_list(value: str | list[str] | None) -> list[str]:
     if isinstance(value, str):
         value = json.loads(value or "[]")
     return list(value) if isinstance(value, list) else []
-
-
-def _ids(values: list[str]) -> set[int]:
-    ids = set()
-    for value in values:
-        try:
-            ids.add(int(value))
-        except ValueError:
-            raise Invalid(_("Choose from the list.")) from None
-    return ids
 
 
 def validate_meeting(data: Mapping[str, Any], themes: list[str], present: list[str],
@@ -106,7 +111,7 @@ def validate_meeting(data: Mapping[str, Any], themes: list[str], present: list[s
         form.fail("themes", _("Choose from the list."))
     else:
         form.cleaned["themes"] = [theme.value for theme in Theme if theme.value in themes]
-    form.read("present", _ids, present)
+    form.read("present", parse_ids, present)
     form.read("private_note", parse_text, text(data, "private_note"), NOTE_MAX, required=False)
     return form.cleaned, form.errors
 
@@ -158,17 +163,31 @@ async def create_meeting(group_id: int, cleaned: dict[str, Any],
     return meeting
 
 
-async def update_meeting(meeting: Meeting, cleaned: dict[str, Any]) -> None:
-    """Save edited values and attendance; people joining on the new date get a row too."""
+async def update_meeting(meeting: Meeting, cleaned: dict[str, Any], version: int | None = None,
+                         updated_by: int | None = None) -> bool:
+    """Save edited values and attendance if the meeting is still at `version`; else False.
+
+    `version` is the one the edit form was rendered from (by default the loaded one).
+    People joining on the new date get an attendance row too.
+    """
+    version = meeting.version if version is None else version
     people = {row["id"] for row in await roster(meeting.group, cleaned["held_on"])}
     async with Meeting._meta.db.transaction():
-        await Meeting.update({
+        # Check and write in one statement: of two saves of the same version, the
+        # database lets exactly one match (PostgreSQL re-reads the row after the lock).
+        saved = await Meeting.update({
             Meeting.held_on: cleaned["held_on"],
             Meeting.duration_minutes: cleaned["duration_minutes"],
             Meeting.themes: cleaned["themes"],
             Meeting.private_note: cleaned["private_note"],
             Meeting.updated_at: now(),
-        }).where(Meeting.id == meeting.id)
+            Meeting.updated_by: updated_by,
+            Meeting.version: Meeting.version + 1,
+        }).where((Meeting.id == meeting.id) & (Meeting.version == version)).returning(
+            Meeting.version)
+        if not saved:
+            return False  # someone saved first; their attendance stays as it is
+        meeting.version = saved[0]["version"]
         existing = set(await (Attendance.select(Attendance.participant)
                               .where(Attendance.meeting == meeting.id).output(as_list=True)))
         missing = [Attendance(meeting=meeting.id, participant=pid, present=False)
@@ -181,17 +200,83 @@ async def update_meeting(meeting: Meeting, cleaned: dict[str, Any]) -> None:
         if present:
             await Attendance.update({Attendance.present: True}).where(
                 (Attendance.meeting == meeting.id) & Attendance.participant.is_in(present))
-
-
-async def set_attendance(meeting: Meeting, participant_id: int, present: bool) -> bool:
-    """Mark one person present or absent; False when they have no row for the meeting."""
-    row = await (Attendance.objects().where(Attendance.meeting == meeting.id)
-                 .where(Attendance.participant == participant_id).first())
-    if row is None:
-        return False
-    await Attendance.update({Attendance.present: present}).where(Attendance.id == row.id)
-    await Meeting.update({Meeting.updated_at: now()}).where(Meeting.id == meeting.id)
     return True
+
+
+async def set_attendance(meeting: Meeting, participant_id: int, present: bool,
+                         updated_by: int | None = None) -> bool:
+    """Mark one person present or absent; False when they have no row for the meeting.
+
+    A tick is one person's fact, so it is saved whatever else changed; it still counts
+    as a new version, so an edit form rendered before it cannot silently undo it.
+    `meeting.version` becomes the new version.
+    """
+    async with Meeting._meta.db.transaction():
+        changed = await Attendance.update({Attendance.present: present}).where(
+            (Attendance.meeting == meeting.id) & (Attendance.participant == participant_id)
+        ).returning(Attendance.id)
+        if not changed:
+            return False
+        saved = await Meeting.update({
+            Meeting.updated_at: now(),
+            Meeting.updated_by: updated_by,
+            Meeting.version: Meeting.version + 1,
+        }).where(Meeting.id == meeting.id).returning(Meeting.version)
+        if saved:
+            meeting.version = saved[0]["version"]
+    return True
+
+
+CONFLICT_FIELDS = ("held_on", "duration_minutes", "themes", "present", "private_note")
+
+
+async def saved_values(meeting: Meeting) -> dict[str, Any]:
+    """Return a saved meeting's values in the shape validate_meeting cleans a form to."""
+    present = await (Attendance.select(Attendance.participant)
+                     .where(Attendance.meeting == meeting.id)
+                     .where(Attendance.present.eq(True)).output(as_list=True))
+    return {"held_on": meeting.held_on, "duration_minutes": meeting.duration_minutes,
+            "themes": theme_list(meeting.themes), "present": set(present),
+            "private_note": meeting.private_note}
+
+
+def differences(saved: dict[str, Any], cleaned: dict[str, Any]) -> list[str]:
+    """Return the fields whose saved value is not what the form would save."""
+    def same(name: str) -> bool:
+        if name in ("themes", "present"):
+            return set(saved[name]) == set(cleaned[name])
+        return saved[name] == cleaned[name]
+
+    return [name for name in CONFLICT_FIELDS if not same(name)]
+
+
+async def _shown(name: str, value: Any) -> str:
+    """Return one meeting value as the conflict message shows it."""
+    if name == "held_on":
+        return format_day(value)
+    if name == "themes":
+        return ", ".join(label(theme, Theme) for theme in value) or "–"
+    if name == "present":
+        names = await (Participant.select(Participant.display_name)
+                       .where(Participant.id.is_in(sorted(value) or [0]))
+                       .where(Participant.erased_at.is_null()).output(as_list=True))
+        return ", ".join(sorted(names, key=str.casefold)) or "–"
+    return str(value) if value != "" else "–"
+
+
+async def conflict_report(meeting: Meeting, cleaned: dict[str, Any]) -> dict[str, Any]:
+    """Describe what someone else saved that differs from a refused form, and who and when."""
+    saved = await saved_values(meeting)
+    rows = [{"field": name, "saved": await _shown(name, saved[name]),
+             "yours": await _shown(name, cleaned[name])}
+            for name in differences(saved, cleaned)]
+    editor = None
+    if meeting.updated_by is not None:
+        editor = await (User.select(User.display_name, User.username)
+                        .where(User.id == meeting.updated_by).first())
+    return {"rows": rows,
+            "by": (editor["display_name"] or editor["username"]) if editor else "",
+            "date": format_day(local_date(meeting.updated_at)), "at": meeting.updated_at}
 
 
 async def delete_meeting(meeting: Meeting) -> None:

@@ -26,6 +26,10 @@ class Meeting(Table):
     created_by = ForeignKey(User, null=True, on_delete=OnDelete.set_null)
     created_at = Timestamptz(null=False)
     updated_at = Timestamptz(null=False)
+    # Every save adds one; an edit form carries the version it showed, and a save from an
+    # outdated form is refused instead of overwriting what someone else saved meanwhile.
+    version = Integer(default=1, null=False)
+    updated_by = ForeignKey(User, null=True, on_delete=OnDelete.set_null)
 
 
 class Attendance(Table):

@@ -117,6 +117,7 @@ def _action_phrases() -> dict[str, str]:
         "participant.data.view": _("looked at your data"),
         "participant.data.download": _("downloaded your data"),
         "assessment.create": _("saved your answers"),
+        "care.done": _("noted that they talked with you about how you are doing"),
         "consent.withdraw": _("withdrew your consent"),
         "invite.create": _("made a sign-in link for you"),
         "invite.revoke": _("cancelled your sign-in links"),

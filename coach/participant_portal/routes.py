@@ -7,6 +7,7 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromQuery
 from litestar.response import Redirect, Response, Template
 
+from coach.assessments.care import help_contacts, progress_care
 from coach.assessments.instruments import AnswerError
 from coach.assessments.schedule import current_point
 from coach.assessments.services import (
@@ -177,15 +178,21 @@ async def check_save(request: Request) -> Response:
 async def progress(request: Request) -> Template:
     """Show each score over time as a chart and a table, with plain words."""
     _actor, participant = await _me(request)
-    series = await progress_of(participant.id, current_language.get())
+    language = current_language.get()
+    series = await progress_of(participant.id, language)
     statuses = await participant_schedule(participant, today())
     await audit(request, "participant.progress.view", "participant", participant.id)
+    contacts = help_contacts()
     return Template(
         "me/progress.html",
         context={
             "series": [(entry, chart_for(entry)) for entry in series],
             "current": current_point(statuses),
             "collect": may_collect(participant),
+            "care": progress_care(series),
+            "contacts": contacts,
+            "helplines": contacts.helplines_for(language),
+            "language": language,
         },
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Request, get, post
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Response, Template
 
@@ -13,7 +14,13 @@ from coach.auth.guards import require_roles
 from coach.flash import flash
 from coach.groups.tables import CoachingGroup
 from coach.i18n import gettext as _
-from coach.participants.erasure import ErasureRefused, erase_participant, may_erase
+from coach.participants.erasure import (
+    ErasureRefused,
+    ParticipantGone,
+    erase_participant,
+    may_erase,
+    notes_naming,
+)
 from coach.ui import url
 
 admin_only = require_roles("admin")
@@ -26,17 +33,19 @@ admin_only = require_roles("admin")
     include_in_schema=False,
 )
 async def erase_page(request: Request, participant_id: FromPath[int]) -> Template:
-    """Explain what erasing does under the current setting, with one button."""
+    """Explain what erasing does, and list the meeting notes that still name the person."""
     participant = await get_participant_for(request.user, participant_id)
     group = await CoachingGroup.objects().get(CoachingGroup.id == participant.group)
+    allowed = may_erase(participant)
     await audit(request, "participant.erase.view", "participant", participant.id)
     return Template(
         "erasure/confirm.html",
         context={
             "participant": participant,
             "group": group,
-            "allowed": may_erase(participant),
+            "allowed": allowed,
             "mode": request.app.state["settings"].erasure_mode,
+            "notes": await notes_naming(participant) if allowed else [],
         },
     )
 
@@ -60,6 +69,8 @@ async def erase(request: Request, participant_id: FromPath[int]) -> Response:
             actor_label=actor.audit_label,
             ip=client_ip(request),
         )
+    except ParticipantGone:
+        raise NotFoundException() from None  # erased at the same moment by someone else
     except ErasureRefused:
         flash(
             request, _("This participant cannot be erased: their consent is still valid."), "error"

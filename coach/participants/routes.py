@@ -251,9 +251,14 @@ async def mark_left(request: Request, participant_id: FromPath[int]) -> Response
         return page(request, LEAVE, {"participant": participant, "group": group, "form": form,
                                      "errors": errors}, block="form",
                     status_code=error_status(request))
-    await services.mark_left(participant, cleaned["exited_on"], cleaned["exit_reason"])
-    await audit(request, "participant.leave", "participant", participant.id,
-                {"exited_on": cleaned["exited_on"].isoformat()})
+    # One transaction with its audit event: an erasure at the same moment comes wholly
+    # before (then the person is gone: 404) or after.
+    async with Participant._meta.db.transaction():
+        if not await services.mark_left(participant, cleaned["exited_on"],
+                                        cleaned["exit_reason"]):
+            raise NotFoundException()
+        await audit(request, "participant.leave", "participant", participant.id,
+                    {"exited_on": cleaned["exited_on"].isoformat()})
     flash(request, _("Marked as left."), "success")
     return go_to(request, participant)
 

@@ -156,13 +156,16 @@ def validate_exit(data: Mapping[str, Any], participant: Participant,
     return form.cleaned, form.errors
 
 
-async def mark_left(participant: Participant, exited_on: dt.date, exit_reason: str) -> None:
-    """Record that a participant left the group."""
-    await Participant.update({Participant.exited_on: exited_on,
-                              Participant.exit_reason: exit_reason}
-                             ).where(Participant.id == participant.id)
+async def mark_left(participant: Participant, exited_on: dt.date, exit_reason: str) -> bool:
+    """Record that a participant left the group; False if they were erased meanwhile."""
+    updated = await (Participant.update({Participant.exited_on: exited_on,
+                                         Participant.exit_reason: exit_reason})
+                     .where((Participant.id == participant.id)
+                            & Participant.erased_at.is_null())
+                     .returning(Participant.id))
     participant.exited_on = exited_on
     participant.exit_reason = exit_reason
+    return bool(updated)
 
 
 def validate_news(data: Mapping[str, Any], participant: Participant,

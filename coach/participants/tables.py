@@ -44,3 +44,15 @@ class StatusChange(Table, tablename="labour_status"):
     effective_on = Date(null=False)
     recorded_by = ForeignKey(User, null=True, on_delete=OnDelete.set_null)
     recorded_at = Timestamptz(null=False)
+
+
+class KeptAttendance(Table, tablename="kept_attendance"):
+    """Attendance that an "unlink" erasure keeps: counts per month of the group, no meetings.
+
+    Rows that named meetings would give exact dates; the coach knows who came when.
+    """
+
+    participant = ForeignKey(Participant, null=False, on_delete=OnDelete.cascade, index=True)
+    month = Integer(null=False)  # whole months since the group's start, as reports count them
+    meetings = Integer(null=False)  # meetings of that month the person was expected at
+    present = Integer(null=False)

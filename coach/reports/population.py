@@ -12,6 +12,7 @@ import datetime as dt
 
 from piccolo.engine.base import Engine
 
+from coach.limits import EARLIEST_DATE, LATEST_DATE
 from coach.participants.tables import Participant
 
 # `p` is the participant table's alias in every query that uses this.
@@ -29,6 +30,16 @@ def is_postgres() -> bool:
     return engine().engine_type == "postgres"
 
 
+def bounded(column: str) -> str:
+    """Return SQL for a PostgreSQL date moved inside the range the forms allow.
+
+    asyncpg stores Python's first and last dates (0001-01-01, 9999-12-31) as -infinity
+    and infinity, whose year is no integer; such dates predate the forms' bounds.
+    """
+    return (f"LEAST(GREATEST({column}, {date_literal(EARLIEST_DATE)}),"
+            f" {date_literal(LATEST_DATE)})")
+
+
 def months_since(later: str, earlier: str) -> str:
     """Return SQL for the whole months from the date `earlier` to the date `later`.
 
@@ -36,6 +47,7 @@ def months_since(later: str, earlier: str) -> str:
     before `earlier` gives a negative number. The same rule on both engines.
     """
     if is_postgres():
+        later, earlier = bounded(later), bounded(earlier)
         return (
             f"((EXTRACT(YEAR FROM {later})::int - EXTRACT(YEAR FROM {earlier})::int) * 12"
             f" + EXTRACT(MONTH FROM {later})::int - EXTRACT(MONTH FROM {earlier})::int"
@@ -64,7 +76,7 @@ def date_literal(day: dt.date) -> str:
 def year_of(column: str) -> str:
     """Return SQL for the calendar year of a date column."""
     if is_postgres():
-        return f"EXTRACT(YEAR FROM {column})::int"
+        return f"EXTRACT(YEAR FROM {bounded(column)})::int"
     return f"CAST(strftime('%Y', {column}) AS INTEGER)"
 
 

@@ -204,19 +204,37 @@ class AttendanceSums:
                               self.present + other.present)
 
 
-async def attendance_by_month(today: dt.date) -> dict[tuple[int, int], AttendanceSums]:
-    """Return (group id, month) -> people on the rosters, person-meetings and presences."""
-    month = _not_negative(months_since("m.held_on", "g.starts_on"))
-    rows = await fetch(
-        f"""
-        SELECT m."group" AS g_id, {month} AS mm, COUNT(DISTINCT a.participant) AS people,
-            COUNT(*) AS expected, SUM(CASE WHEN a.present THEN 1 ELSE 0 END) AS present
+def _attendance_rows(month: str) -> str:
+    """Return SQL for one row per person-meeting, and the monthly counts "unlink" erasure kept.
+
+    Columns: g_id, mm (the month), pid, expected, present; `month` is the SQL of the month
+    of m.held_on. Takes the day up to which meetings count.
+    """
+    return f"""
+        SELECT m."group" AS g_id, {month} AS mm, a.participant AS pid, 1 AS expected,
+            CASE WHEN a.present THEN 1 ELSE 0 END AS present
         FROM attendance a
         JOIN meeting m ON m.id = a.meeting
         JOIN participant p ON p.id = a.participant
         JOIN coaching_group g ON g.id = m."group"
         WHERE {COUNTED} AND m.held_on <= {{}}
-        GROUP BY m."group", {month}
+        UNION ALL
+        SELECT p."group", {_not_negative("k.month")}, k.participant, k.meetings, k.present
+        FROM kept_attendance k
+        JOIN participant p ON p.id = k.participant
+        WHERE {COUNTED}
+        """  # noqa: S608 (only fixed SQL pieces are formatted in)
+
+
+async def attendance_by_month(today: dt.date) -> dict[tuple[int, int], AttendanceSums]:
+    """Return (group id, month) -> people on the rosters, person-meetings and presences."""
+    month = _not_negative(months_since("m.held_on", "g.starts_on"))
+    rows = await fetch(
+        f"""
+        SELECT g_id, mm, COUNT(DISTINCT pid) AS people, SUM(expected) AS expected,
+            SUM(present) AS present
+        FROM ({_attendance_rows(month)}) person_meetings
+        GROUP BY g_id, mm
         """,  # noqa: S608 (only fixed SQL pieces are formatted in)
         today,
     )
@@ -231,13 +249,10 @@ async def attendance_overall(today: dt.date) -> dict[tuple[int], AttendanceSums]
     """Return (group id,) -> people on the rosters, person-meetings and presences in all."""
     rows = await fetch(
         f"""
-        SELECT m."group" AS g_id, COUNT(DISTINCT a.participant) AS people,
-            COUNT(*) AS expected, SUM(CASE WHEN a.present THEN 1 ELSE 0 END) AS present
-        FROM attendance a
-        JOIN meeting m ON m.id = a.meeting
-        JOIN participant p ON p.id = a.participant
-        WHERE {COUNTED} AND m.held_on <= {{}}
-        GROUP BY m."group"
+        SELECT g_id, COUNT(DISTINCT pid) AS people, SUM(expected) AS expected,
+            SUM(present) AS present
+        FROM ({_attendance_rows("0")}) person_meetings
+        GROUP BY g_id
         """,  # noqa: S608 (only fixed SQL pieces are formatted in)
         today,
     )
