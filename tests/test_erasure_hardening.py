@@ -6,9 +6,15 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import os
 import re
+import sqlite3
+import subprocess
+import sys
+from contextlib import closing
 from dataclasses import replace
 
+import aiosqlite
 import httpx
 import pytest
 from litestar.middleware.csrf import generate_csrf_token
@@ -447,28 +453,47 @@ AUDITED_TABLES = ("participant", "app_user", "coaching_group", "group_coach", "m
                   "invite", "throttle_event", "api_token", "project_setting", "report_snapshot")
 
 
-async def test_sqlite_tables_the_audit_log_names_use_autoincrement():
-    if is_postgres():
-        pytest.skip("PostgreSQL sequences never hand out an id twice")
-    rows = await Participant.raw("SELECT name, sql FROM sqlite_master WHERE type = 'table'")
-    definitions = {row["name"]: row["sql"] for row in rows}
+def migrated_sqlite_file(folder) -> sqlite3.Connection:
+    """Migrate a fresh SQLite database of its own, whatever engine this run tests."""
+    environment = {name: value for name, value in os.environ.items() if name != "DATABASE_URL"}
+    environment["COACH_DATA_DIR"] = str(folder)
+    subprocess.run([sys.executable, "-m", "coach.cli", "migrate"], env=environment,
+                   check=True, capture_output=True, timeout=300)
+    return sqlite3.connect(folder / "coach.sqlite3")
+
+
+async def test_every_table_the_audit_log_names_takes_ids_that_never_go_back(tmp_path):
+    with closing(migrated_sqlite_file(tmp_path)) as database:
+        definitions = dict(database.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetchall())
     for name in AUDITED_TABLES:
         assert "AUTOINCREMENT" in definitions[name], name
+    if is_postgres():  # and on this run's PostgreSQL: each id comes from a sequence
+        for name in AUDITED_TABLES:
+            [row] = await Participant.raw(
+                "SELECT pg_get_serial_sequence({}, 'id') AS sequence", name)
+            assert row["sequence"], name
 
 
-async def test_after_the_upgrade_ids_the_log_names_are_not_given_again():
+async def test_after_the_upgrade_ids_the_log_names_are_not_given_again(tmp_path):
     # A participant deleted before the upgrade may have been the newest: the log remembers.
-    if is_postgres():
-        pytest.skip("only SQLite ever handed out an id twice")
     from migrations.coach_2026_12_01t08_20_00_000000 import start_after_logged_ids
 
-    group = await make_group()
-    await make_participant(group)
-    await record("participant.erase", actor_label="admin", target_type="participant",
-                 target_id=40)
-    await Participant.raw("DELETE FROM sqlite_sequence")
-    await start_after_logged_ids()
-    assert (await make_participant(group, "Bertta")).id == 41
+    with closing(migrated_sqlite_file(tmp_path)) as database:
+        database.execute(
+            "INSERT INTO audit_event (occurred_at, actor_label, action, target_type, target_id,"
+            " detail, ip) VALUES ('2026-01-01 00:00:00+00:00', 'admin', 'participant.erase',"
+            " 'participant', 40, '{}', '')")
+        database.execute("DELETE FROM sqlite_sequence")
+        database.commit()
+    async with aiosqlite.connect(tmp_path / "coach.sqlite3") as connection:
+        connection.row_factory = lambda cursor, row: {
+            column[0]: value for column, value in zip(cursor.description, row, strict=True)}
+        await start_after_logged_ids(connection)
+        await connection.commit()
+    with closing(sqlite3.connect(tmp_path / "coach.sqlite3")) as database:
+        seq = dict(database.execute("SELECT name, seq FROM sqlite_sequence").fetchall())
+    assert seq["participant"] == 40  # the next participant gets 41
 
 
 # --- 14. Meeting notes that still name the person ------------------------------------------
