@@ -302,7 +302,8 @@ async def test_a_meeting_can_be_edited_and_the_change_is_audited(client):
     assert f'hx-post="/meetings/{meeting.id}/attendance"' in page.text
     response = await client.post(
         f"/meetings/{meeting.id}/edit",
-        data=posted(w, duration_minutes="60", present=[str(w.ben.id)], themes=[]),
+        data=posted(w, duration_minutes="60", present=[str(w.ben.id)], themes=[],
+                    version="1"),
         follow_redirects=False)
     assert response.status_code == 303
     saved = await Meeting.objects().get(Meeting.id == meeting.id)

@@ -123,11 +123,10 @@ async def update_meeting(request: Request, meeting_id: FromPath[int]) -> Respons
     if cleaned is None:
         return response
     data = await request.form()
-    # Every edit form the app renders carries its version. A post without the field (a
-    # page opened before this check existed, a script) is checked against the version
-    # loaded above, which still keeps two such posts from overwriting each other.
-    raw = data.get("version")
-    version = meeting.version if raw is None else services.read_version(raw.strip())
+    # Every edit form the app renders carries its version. A post without it (a page
+    # opened before this check existed, a script) cannot say what it saw, so it gets the
+    # conflict page with the saved values and a version to save deliberately.
+    version = services.read_version(text(data, "version"))
     if version is None or not await services.update_meeting(meeting, cleaned, version,
                                                             request.user.user_id):
         return await show_conflict(request, group, meeting.id, data, cleaned)
