@@ -123,7 +123,8 @@ async def test_expired_and_revoked_invites_do_not_work(client):
     assert (await client.get(f"/i/{expired}")).status_code == 404
     revoked = await create_invite(person.id, created_by=None)
     await sign_in_directly(client, user=coach)
-    response = await client.post(f"/participants/{person.id}/invite/revoke", follow_redirects=False)
+    response = await client.post(f"/participants/{person.id}/invite/revoke",
+                                 data={"confirm": "1"}, follow_redirects=False)
     assert response.status_code == 303
     assert await use_invite(revoked) is None
 
@@ -134,7 +135,7 @@ async def test_revoking_signs_the_participant_out_everywhere(client, app):
         await login_participant(phone, person)
         assert await WebSession.count().where(WebSession.participant == person.id) == 1
         await sign_in_directly(client, user=coach)
-        await client.post(f"/participants/{person.id}/invite/revoke")
+        await client.post(f"/participants/{person.id}/invite/revoke", data={"confirm": "1"})
         assert await WebSession.count().where(WebSession.participant == person.id) == 0
 
 

@@ -101,9 +101,20 @@ async def invite_create(request: Request, participant_id: FromPath[int]) -> Resp
 
 @post("/participants/{participant_id:int}/invite/revoke", name="participant.invite.revoke",
       guards=[coach_or_admin], include_in_schema=False, status_code=303)
-async def invite_revoke(request: Request, participant_id: FromPath[int]) -> Redirect:
-    """Cancel a participant's open links and sign them out on every device."""
+async def invite_revoke(request: Request, participant_id: FromPath[int]) -> Response:
+    """Cancel a participant's open links and sign them out on every device.
+
+    It cannot be undone and takes the participant's phone out mid-use, so a post without
+    confirm=1 changes nothing and shows what will happen, with the button that does it.
+    """
     participant = await get_participant_for(request.user, participant_id)
+    data = await request.form()
+    if data.get("confirm") != "1":
+        return Template("auth/invite_revoke.html", status_code=200, context={
+            "participant": participant,
+            "open_invites": await count_open_invites(participant.id),
+            "back": url(request, "participant", participant_id=participant.id),
+        })
     await revoke_invites(participant.id)
     await audit(request, "invite.revoke", "participant", participant.id)
     flash(request, _("The participant's links were cancelled and they were signed out."),

@@ -25,6 +25,9 @@ from coach.web import page
 
 coach_or_admin = require_roles("coach", "admin")
 FORM = "meetings/form.html"
+# The "asks once" questions: a post that answered one carries the answer along while
+# another one is still asked, so no question comes twice.
+CONFIRMATIONS = ("confirm_same_day", "confirm_nobody_present")
 
 
 def submitted(data: FormMultiDict) -> dict[str, Any]:
@@ -42,13 +45,15 @@ def error_status(request: Request) -> int:
 async def show_form(request: Request, group: CoachingGroup, form: dict[str, Any],
                     people: list[dict[str, Any]], *, meeting: Meeting | None = None,
                     errors: dict[str, str] | None = None, same_day: bool = False,
+                    nobody: bool = False, answered: list[str] | None = None,
                     conflict: dict[str, Any] | None = None, status_code: int = 200) -> Response:
     if meeting is None:
         action = request.app.route_reverse("meeting_create", group_id=group.id)
     else:
         action = request.app.route_reverse("meeting_update", meeting_id=meeting.id)
     context = {"group": group, "meeting": meeting, "form": form, "roster": people,
-               "errors": errors or {}, "same_day": same_day, "conflict": conflict,
+               "errors": errors or {}, "same_day": same_day, "nobody": nobody,
+               "answered": answered or [], "conflict": conflict,
                "action": action,
                "theme_options": options(Theme), "today_iso": today().isoformat()}
     return page(request, FORM, context, block="meeting_form", status_code=status_code)
@@ -72,9 +77,14 @@ async def save_or_show(request: Request, group: CoachingGroup,
         return None, await show_form(request, group, form, people, meeting=meeting,
                                      errors=errors, status_code=status)
     others = await services.same_day_count(group.id, day, meeting.id if meeting else None)
-    if others and not data.get("confirm_same_day"):
+    same_day = bool(others) and not data.get("confirm_same_day")
+    nobody = (services.nobody_ticked(cleaned["present"], people)
+              and not data.get("confirm_nobody_present"))
+    if same_day or nobody:
+        answered = [name for name in CONFIRMATIONS if data.get(name)]
         return None, await show_form(request, group, form, people, meeting=meeting,
-                                     same_day=True, status_code=200)
+                                     same_day=same_day, nobody=nobody, answered=answered,
+                                     status_code=200)
     return cleaned, None
 
 

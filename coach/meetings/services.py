@@ -145,6 +145,15 @@ async def same_day_count(group_id: int, held_on: dt.date, exclude_id: int | None
     return await query
 
 
+def nobody_ticked(present: set[int], people: list[dict[str, Any]]) -> bool:
+    """Return True when no one is marked present though someone could have been.
+
+    A meeting nobody came to is rare and usually means the ticks were forgotten, so the
+    form asks once; with nobody on the roster there is nothing to forget.
+    """
+    return bool(people) and not present
+
+
 async def create_meeting(group_id: int, cleaned: dict[str, Any],
                          created_by: int | None) -> Meeting:
     """Save a meeting and one attendance row for each person in the group that day."""

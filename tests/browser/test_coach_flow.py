@@ -136,6 +136,8 @@ async def test_the_other_coach_screens_are_accessible(page, live_server):
 
     await page.goto(f"/groups/{group.id}/meetings/new")
     await page.click("#meeting-form .actions button[type=submit]")
+    # Nobody is ticked, so the form asks once before it saves.
+    await page.click("#nobody-present button[name=confirm_nobody_present]")
     await page.wait_for_url(f"**/groups/{group.id}")
     meeting = await Meeting.objects().where(Meeting.group == group.id).first()
 
