@@ -139,11 +139,16 @@ async def record_news(request: Request, participant_id: FromPath[int]) -> Respon
         form = {"status": text(data, "status"), "effective_on": text(data, "effective_on")}
         return await show_page(request, participant, group, form, errors,
                                status_code=error_status(request))
-    change = await services.record_news(participant, cleaned["status"], cleaned["effective_on"],
-                                        request.user.user_id)
-    await audit(request, "participant.news", "participant", participant.id,
-                {"status": cleaned["status"], "effective_on": cleaned["effective_on"].isoformat(),
-                 "status_change": change.id})
+    # One transaction with its audit event: an "unlink" erasure at the same moment comes
+    # wholly before (this write refers to a removed row: 409) or after (it scrubs the
+    # entry's id from this event too), never between the two.
+    async with Participant._meta.db.transaction():
+        change = await services.record_news(participant, cleaned["status"],
+                                            cleaned["effective_on"], request.user.user_id)
+        await audit(request, "participant.news", "participant", participant.id,
+                    {"status": cleaned["status"],
+                     "effective_on": cleaned["effective_on"].isoformat(),
+                     "status_change": change.id})
     if wants_fragment(request):
         return await show_page(request, participant, group, {}, {}, saved=True)
     flash(request, _("News saved."), "success")
