@@ -7,6 +7,7 @@ points at one (.ci/run creates a fresh database for the run).
 from __future__ import annotations
 
 import os
+import sqlite3
 import tempfile
 
 # Before anything imports the settings: a private data folder for this run.
@@ -44,13 +45,31 @@ async def empty_all_tables() -> None:
     engine = piccolo_app.TABLES[0]._meta.db
     names = [table._meta.tablename for table in reversed(piccolo_app.TABLES)]
     if engine.engine_type == "postgres":
-        await engine.run_ddl(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE")
+        # DELETE on these nearly empty tables, sent as one batch on one connection, takes
+        # about a tenth of the time of TRUNCATE (which touches files for every table) and
+        # saves minutes over the suite. Children come first (reversed TABLES order), and
+        # the id sequences start again at 1, as TRUNCATE ... RESTART IDENTITY did.
+        statements = [f"DELETE FROM {name}" for name in names] + [
+            f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), 1, false)" for name in names
+        ]
+        connection = await engine.get_new_connection()
+        try:
+            await connection.execute("; ".join(statements))
+        finally:
+            await connection.close()
     else:
-        for name in names:
-            await engine.run_ddl(f"DELETE FROM {name}")
-        # Ids start again at 1, as RESTART IDENTITY does (AUTOINCREMENT remembers them).
-        if await engine.run_ddl("SELECT name FROM sqlite_master WHERE name = 'sqlite_sequence'"):
-            await engine.run_ddl("DELETE FROM sqlite_sequence")
+        # One script on one connection rather than a connection per statement. Children
+        # come first, so the order holds even with foreign keys on; ids start again at 1,
+        # as RESTART IDENTITY does (AUTOINCREMENT remembers them in sqlite_sequence).
+        with sqlite3.connect(engine.path, timeout=30) as connection:
+            has_sequence = connection.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'"
+            ).fetchone()
+            script = [f"DELETE FROM {name};" for name in names]
+            if has_sequence:
+                script.append("DELETE FROM sqlite_sequence;")
+            connection.executescript("\n".join(script))
+        connection.close()
 
 
 @pytest.fixture(autouse=True)
