@@ -12,6 +12,7 @@ from coach.groups.tables import CoachingGroup, GroupCoach
 from coach.meetings.tables import Attendance, Meeting
 from coach.participants.tables import KeptAttendance, Participant, StatusChange
 from coach.reports.tables import ProjectSetting, ReportSnapshot
+from coach.submissions.tables import FormSubmission
 
 # Ordered so that a table comes after the tables it refers to.
 TABLES = [
@@ -32,6 +33,7 @@ TABLES = [
     ApiToken,
     ProjectSetting,
     ReportSnapshot,
+    FormSubmission,
 ]
 
 APP_CONFIG = AppConfig(

@@ -1,0 +1,140 @@
+"""Save a form once per submission key.
+
+Every form that creates a row carries a hidden `submission_key`, a UUID made when the
+form is rendered. A route validates the form as before and then calls `save_once` with
+the write to do; the key's record goes into the same transaction as the write, so either
+both are stored or neither is (a form refused for bad input can be corrected and sent
+again with the same key).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+
+from coach.submissions.tables import FormSubmission
+
+KEY_FIELD = "submission_key"
+# Fields that differ between two sends of the same entry and say nothing about its content.
+NOT_CONTENT = frozenset({KEY_FIELD, "_csrf_token"})
+KEY_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# An offline phone sends within days; a month covers a long holiday with a full queue.
+KEPT_FOR = dt.timedelta(days=30)
+
+
+class BadKey(ValueError):
+    """The submission key is not a UUID (a client error: 400)."""
+
+
+class KeyReused(Exception):
+    """The key was already used for a different entry (409)."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    actor: str
+    key: str
+    fingerprint: str
+
+    @property
+    def scoped_key(self) -> str:
+        return f"{self.actor}:{self.key}"
+
+
+def new_key() -> str:
+    """A fresh key for a form being rendered."""
+    return str(uuid.uuid4())
+
+
+def fingerprint(fields: Iterable[tuple[str, str]]) -> str:
+    """A hash of a form's content, independent of field order and of the CSRF token."""
+    digest = hashlib.sha256()
+    for name, value in sorted(fields):
+        if name in NOT_CONTENT:
+            continue
+        digest.update(f"{len(name)}:{name}{len(value)}:{value}".encode())
+    return digest.hexdigest()
+
+
+def user_actor(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+def participant_actor(participant_id: int) -> str:
+    return f"participant:{participant_id}"
+
+
+def from_form(actor: str, fields: list[tuple[str, str]]) -> Submission | None:
+    """Read the key from a submitted form; None when the form carries none (older pages)."""
+    keys = [value for name, value in fields if name == KEY_FIELD]
+    if not keys or keys == [""]:
+        return None
+    if len(keys) != 1 or not KEY_PATTERN.fullmatch(keys[0]):
+        raise BadKey(keys[0][:40])
+    return Submission(actor=actor, key=keys[0], fingerprint=fingerprint(fields))
+
+
+async def earlier_target(submission: Submission) -> str | None:
+    """Where the first save of this key went, or None if it was never saved."""
+    row = await (
+        FormSubmission.select(FormSubmission.fingerprint, FormSubmission.target)
+        .where(FormSubmission.scoped_key == submission.scoped_key)
+        .first()
+    )
+    if row is None:
+        return None
+    if row["fingerprint"] != submission.fingerprint:
+        raise KeyReused(submission.key)
+    return row["target"]
+
+
+async def save_once(
+    submission: Submission | None, write: Callable[[], Awaitable[str]]
+) -> tuple[str, bool]:
+    """Run `write` (which returns the page to go to) once for this key.
+
+    Returns (target, repeated). A repeat of a saved key returns the first target without
+    writing; the same key with other content raises KeyReused. Two sends at the same moment
+    both try; the unique key lets one commit and the other roll back and answer as a repeat.
+    """
+    engine = FormSubmission._meta.db
+    if submission is None:
+        async with engine.transaction():
+            return await write(), False
+    target = await earlier_target(submission)
+    if target is not None:
+        return target, True
+    now = dt.datetime.now(dt.UTC)
+    try:
+        async with engine.transaction():
+            target = await write()
+            await FormSubmission.delete().where(
+                (FormSubmission.actor == submission.actor)
+                & (FormSubmission.created_at < now - KEPT_FOR)
+            )
+            await FormSubmission.insert(
+                FormSubmission(
+                    actor=submission.actor,
+                    scoped_key=submission.scoped_key,
+                    fingerprint=submission.fingerprint,
+                    target=target[:500],
+                    created_at=now,
+                )
+            )
+        return target, False
+    except Exception:
+        # The write rolled back. If the key is stored now, another send of it committed
+        # first (the unique key stopped this one): answer as that one did.
+        target = await earlier_target(submission)
+        if target is None:
+            raise
+        return target, True
+
+
+async def forget_actor(actor: str) -> None:
+    """Remove an actor's keys (a participant's erasure)."""
+    await FormSubmission.delete().where(FormSubmission.actor == actor)
