@@ -16,6 +16,7 @@ from coach import i18n
 from coach.labels import label
 from coach.reports.labels import local_time, policy_label
 from coach.settings import FRONTEND_DIR
+from coach.submissions.service import new_key
 from coach.ui import template_globals
 
 
@@ -51,6 +52,8 @@ def make_environment() -> Environment:
     environment.globals["label"] = label
     environment.globals["label_policy"] = policy_label
     environment.globals["local_time"] = local_time
+    # Forms that create rows carry a fresh key, so a repeat of the same entry saves once.
+    environment.globals["new_submission_key"] = new_key
     return environment
 
 
