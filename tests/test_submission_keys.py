@@ -119,3 +119,25 @@ async def test_sends_at_the_same_moment_write_once():
     assert all(result == ("/raced", result[1]) for result in results), results
     assert sorted(result[1] for result in results) == [False, True, True, True, True]
     assert await count_events() == 1
+
+
+async def test_erasure_forgets_the_persons_keys_and_keys_leading_to_their_page():
+    from coach.submissions.service import forget_submissions_of
+
+    async def to(target: str):
+        async def write() -> str:
+            return target
+
+        return write
+
+    kept = ["/participants/12", "/participants/10#news", "/groups/1"]
+    gone = ["/participants/1", "/participants/1#news", "/participants/1/edit",
+            "/participants/1?x=1"]
+    for target in kept + gone:
+        await save_once(from_form(user_actor(1), form(new_key(), t=target)), await to(target))
+    await save_once(from_form(participant_actor(1), form(new_key())), await to("/me"))
+    await save_once(from_form(participant_actor(2), form(new_key())), await to("/me"))
+    await forget_submissions_of(1)
+    remaining = await FormSubmission.select(FormSubmission.actor, FormSubmission.target)
+    assert sorted(row["target"] for row in remaining) == sorted([*kept, "/me"])
+    assert {row["actor"] for row in remaining if row["target"] == "/me"} == {"participant:2"}

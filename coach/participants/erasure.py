@@ -33,6 +33,7 @@ from coach.groups.tables import CoachingGroup
 from coach.meetings.tables import Attendance, Meeting
 from coach.participants.tables import KeptAttendance, Participant, StatusChange
 from coach.settings import ERASURE_MODES
+from coach.submissions.service import forget_submissions_of
 
 BIRTH_YEAR_STEP = 5  # kept birth years are rounded down to five-year steps
 # Audit detail keys that hold ids of rows "unlink" keeps (assessments, status entries).
@@ -238,6 +239,8 @@ async def erase_participant(
                 deleted[name] = deleted.get(name, 0) + count
         if new_id is not None:
             await forget_detail_keys("participant", participant_id, KEPT_ROW_KEYS)
+        # Saved-form keys of the person's own checks, and of forms that led to their page.
+        await forget_submissions_of(participant_id)
         await Participant.delete().where(Participant.id == participant_id)
         # Neither the new anonymous id nor how many rows it holds is recorded anywhere:
         # both would lead from this event to the copy.

@@ -135,6 +135,17 @@ async def save_once(
         return target, True
 
 
-async def forget_actor(actor: str) -> None:
-    """Remove an actor's keys (a participant's erasure)."""
-    await FormSubmission.delete().where(FormSubmission.actor == actor)
+async def forget_submissions_of(participant_id: int) -> None:
+    """At erasure: remove the person's own keys and the keys of forms that led to their page.
+
+    Nothing of the person stays behind, and a late repeat of such a form is saved anew,
+    which then fails as any write about an erased person does.
+    """
+    page = f"/participants/{participant_id}"
+    await FormSubmission.delete().where(
+        (FormSubmission.actor == participant_actor(participant_id))
+        | (FormSubmission.target == page)
+        | FormSubmission.target.like(f"{page}/%")
+        | FormSubmission.target.like(f"{page}#%")
+        | FormSubmission.target.like(f"{page}?%")
+    )
