@@ -14,16 +14,18 @@ from coach.auth.audit import audit
 from coach.auth.guards import require_roles
 from coach.choices import Role
 from coach.flash import flash
-from coach.forms import Invalid, parse_id, text
+from coach.forms import Invalid, parse_id, text, today
 from coach.groups.tables import CoachingGroup
 from coach.i18n import gettext as _
 from coach.labels import options
+from coach.participants.consent import erasure_queue
 from coach.ui import url
 
 USERS = "admin/users.html"
 GROUPS = "admin/groups.html"
 GROUP = "admin/group.html"
 SHOWN_ONCE = "admin/new_password.html"
+ERASURE_QUEUE = "admin/erasure_queue.html"
 
 
 async def _user(user_id: int) -> User:
@@ -192,6 +194,18 @@ async def group_close(request: Request, group_id: FromPath[int]) -> Redirect:
     return _back(request, "admin.group", group_id=group.id)
 
 
+# --- Erasure queue ---------------------------------------------------------------------------
+
+@get("/erasure", name="admin.erasure_queue")
+async def erasure_queue_page(request: Request) -> Template:
+    """List the people who withdrew consent and wait for erasure, longest waiting first."""
+    waiting = await erasure_queue(today())
+    # The list names people: a view of participant data, like the erase page itself.
+    await audit(request, "erasure.queue.view", "participant", None,
+                {"participants": [row["id"] for row in waiting]})
+    return Template(ERASURE_QUEUE, context={"waiting": waiting})
+
+
 router = Router(
     path="/admin",
     guards=[require_roles("admin")],
@@ -199,6 +213,7 @@ router = Router(
     route_handlers=[
         users_page, user_create, user_reset_password, user_disable, user_enable,
         groups_page, group_create, group_page, group_coach_add, group_coach_remove, group_close,
+        erasure_queue_page,
     ],
 )
 ROUTES = [router]

@@ -14,6 +14,7 @@ from coach.flash import flash
 from coach.forms import Invalid, parse_id, today
 from coach.groups.services import groups_for_home
 from coach.i18n import gettext as _
+from coach.participants.consent import erasure_queue_length
 from coach.ui import url
 from coach.web import page
 
@@ -32,8 +33,11 @@ async def home(request: Request) -> Response:
     if groups:
         await audit(request, "home.view", "group", None,
                     {"groups": [group["id"] for group in groups]})
+    # An admin sees how many people wait for their data to be erased.
+    waiting = await erasure_queue_length() if request.user.role == "admin" else None
     return page(request, "home/index.html",
-                {"groups": groups, "earlier": earlier, "today": today()}, block="groups")
+                {"groups": groups, "earlier": earlier, "today": today(),
+                 "erasure_waiting": waiting}, block="groups")
 
 
 @post("/participants/{participant_id:int}/care/done", name="care.done",

@@ -19,6 +19,7 @@ from coach.groups.tables import CoachingGroup
 from coach.i18n import gettext as _
 from coach.labels import options
 from coach.participants import services
+from coach.participants.consent import ConsentWithdrawn, has_withdrawn
 from coach.participants.tables import Participant, StatusChange
 from coach.web import page, wants_fragment
 
@@ -141,7 +142,9 @@ async def record_news(request: Request, participant_id: FromPath[int]) -> Respon
                                status_code=error_status(request))
     # One transaction with its audit event: an "unlink" erasure at the same moment comes
     # wholly before (this write refers to a removed row: 409) or after (it scrubs the
-    # entry's id from this event too), never between the two.
+    # entry's id from this event too), never between the two. A withdrawn consent (also
+    # one given at this moment) refuses it with 409 and the reason; the page offers no
+    # news form then, so only an older page or a script gets there.
     async with Participant._meta.db.transaction():
         change = await services.record_news(participant, cleaned["status"],
                                             cleaned["effective_on"], request.user.user_id)
@@ -207,6 +210,10 @@ async def remove_news(request: Request, participant_id: FromPath[int],
 async def edit_participant(request: Request, participant_id: FromPath[int]) -> Response:
     """Show a participant's details for editing."""
     participant, group = await find(request, participant_id)
+    if has_withdrawn(participant):
+        flash(request, _("Consent has been withdrawn, so the details are no longer changed."),
+              "error")
+        return go_to(request, participant)
     await audit(request, "participant.view", "participant", participant.id, {"page": "edit"})
     context = form_context(request, group, services.form_values(participant), {}, participant)
     return page(request, FORM, context, block="form")
@@ -217,6 +224,8 @@ async def edit_participant(request: Request, participant_id: FromPath[int]) -> R
 async def update_participant(request: Request, participant_id: FromPath[int]) -> Response:
     """Save a participant's edited details."""
     participant, group = await find(request, participant_id)
+    if has_withdrawn(participant):
+        raise ConsentWithdrawn([participant.display_name])
     data = await request.form()
     cleaned, errors = services.validate_participant(data, group, today(), adding=False)
     errors = errors or await services.check_edit(participant, cleaned)

@@ -34,6 +34,11 @@ from coach.i18n import current_language, format_day
 from coach.i18n import gettext as _
 from coach.meetings.tables import Attendance
 from coach.participant_portal.chart import chart_for
+from coach.participants.consent import (
+    ConsentWithdrawn,
+    ParticipantRemoved,
+    lock_for_new_data,
+)
 from coach.participants.tables import Participant, StatusChange
 
 OLDEST_AGE = 100
@@ -130,7 +135,16 @@ async def update_participant(participant: Participant, cleaned: dict[str, Any]) 
     if not changed:
         return {}
     async with Participant._meta.db.transaction():
-        await Participant.update(changed).where(Participant.id == participant.id)
+        # Checked in the same statement as the write, so a withdrawal at the same moment
+        # cannot slip in between: after it, the details are no longer changed.
+        saved = await (Participant.update(changed)
+                       .where((Participant.id == participant.id)
+                              & Participant.consent_withdrawn_on.is_null())
+                       .returning(Participant.id))
+        if not saved:
+            if await Participant.exists().where(Participant.id == participant.id):
+                raise ConsentWithdrawn([participant.display_name])
+            raise ParticipantRemoved()
         entry = await _entry_status(participant.id)
         if entry is not None and {"status_at_entry", "enrolled_on"} & changed.keys():
             await StatusChange.update({
@@ -184,10 +198,15 @@ def validate_news(data: Mapping[str, Any], participant: Participant,
 
 async def record_news(participant: Participant, status: str, effective_on: dt.date,
                       recorded_by: int | None) -> StatusChange:
-    """Append a labour-market status to the participant's history."""
-    change = StatusChange(participant=participant.id, status=status, effective_on=effective_on,
-                          recorded_by=recorded_by, recorded_at=now())
-    await change.save()
+    """Append a labour-market status to the history; refuse it after withdrawn consent."""
+    async with StatusChange._meta.db.transaction():
+        # Consent as it is now, not as the page saw it: a withdrawal at the same moment
+        # comes wholly before (refused) or after this write.
+        await lock_for_new_data(participant.id)
+        change = StatusChange(participant=participant.id, status=status,
+                              effective_on=effective_on, recorded_by=recorded_by,
+                              recorded_at=now())
+        await change.save()
     return change
 
 
