@@ -154,7 +154,6 @@ class Settings:
     port: int
     session_idle_minutes: int = 8 * 60
     session_absolute_days: int = 7
-    invite_valid_days: int = 14
     max_body_bytes: int = 1_000_000
     export_k: int = 5
     db_pool_size: int = 10  # PostgreSQL connections per worker; 0: no pool
@@ -189,7 +188,6 @@ def load_settings() -> Settings:
         port=_env_int("PORT", 8000, minimum=1, maximum=65535),
         session_idle_minutes=_env_int("COACH_SESSION_IDLE_MINUTES", 8 * 60, minimum=1),
         session_absolute_days=_env_int("COACH_SESSION_ABSOLUTE_DAYS", 7, minimum=1),
-        invite_valid_days=_env_int("COACH_INVITE_VALID_DAYS", 14, minimum=1, maximum=90),
         max_body_bytes=_env_int("COACH_MAX_BODY_BYTES", 1_000_000, minimum=10_000),
         export_k=_env_int("COACH_EXPORT_K", 5, minimum=2, maximum=50),
         db_pool_size=_env_int("COACH_DB_POOL_SIZE", 10, minimum=0, maximum=200),

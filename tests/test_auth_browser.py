@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from coach.auth.invites import create_invite
+from coach.auth.invites import create_invite, revoke_invites
 from coach.auth.tables import WebSession
 from tests.browser.checks import assert_phone_friendly, screenshot, sign_in
 from tests.browser.conftest import (  # noqa: F401  (fixtures)
@@ -111,6 +111,9 @@ async def test_participant_opens_an_invite_link(page, live_server, language):  #
     async with page.expect_navigation():
         await page.click(f"form[action='/i/{token}'] button")
     assert await WebSession.count().where(WebSession.participant == anna.id) == 1
+    # A personal link works again until it is renewed or cancelled (issue 11 point 4):
+    # the page a cancelled link shows is the one checked here.
+    await revoke_invites(anna.id)
     await page.goto(f"/i/{token}")
     await check(page, f"invite-used-{language}")
-    page.console_errors.clear()  # Chromium reports the intended 404 of the used link
+    page.console_errors.clear()  # Chromium reports the intended 404 of the cancelled link

@@ -11,7 +11,14 @@ from litestar.testing import AsyncTestClient
 
 from coach.assessments.tables import Assessment  # noqa: F401  (tables bound for the app)
 from coach.audit.tables import AuditEvent
-from coach.auth.invites import create_invite, invite_url, plausible, use_invite
+from coach.auth.invites import (
+    create_invite,
+    invite_url,
+    last_day,
+    last_day_of_link,
+    plausible,
+    use_invite,
+)
 from coach.auth.sessions import SESSION_COOKIE, hash_token
 from coach.auth.tables import Invite, WebSession
 from tests.auth_helpers import csrf_token, login_as, login_participant, sign_in_directly
@@ -26,12 +33,14 @@ async def _world():
 
 
 async def test_invite_token_is_long_and_stored_only_as_a_hash():
-    _coach, _group, person = await _world()
+    _coach, group, person = await _world()
     token = await create_invite(person.id, created_by=None)
     assert len(token) >= 43  # 32 random bytes
     row = await Invite.objects().first()
     assert row.token_hash == hash_token(token) and token not in row.token_hash
-    assert dt.timedelta(days=13) < row.expires_at - row.created_at <= dt.timedelta(days=14)
+    # Issue 11 point 4 changed the lifetime from 14 days to the end of the follow-up.
+    assert last_day(row.expires_at) == last_day_of_link(group.ends_on, None)
+    assert row.expires_at.date() > group.ends_on + dt.timedelta(days=180)
 
 
 async def test_coach_creates_an_invite_with_link_and_qr_code(client):
@@ -81,13 +90,16 @@ async def test_coach_of_another_group_cannot_invite(client):
     assert await Invite.count() == 0
 
 
-async def test_invite_link_works_once_then_not(client, app):
-    _coach, _group, person = await _world()
+async def test_invite_link_signs_in_with_a_tap_and_works_again_until_renewed(client, app):
+    # Issue 11 point 4 changed this: the link was usable once, now it is the participant's
+    # way back until the coach makes a new one (tests/test_personal_link.py has the rest).
+    coach, _group, person = await _world()
     token = await create_invite(person.id, created_by=None)
     opened = await client.get(f"/i/{token}")
     assert opened.status_code == 200
     # Opening the page does not use the link (message apps preview links).
     assert (await Invite.objects().first()).used_at is None
+    assert await WebSession.count() == 0
     used = await client.post(
         f"/i/{token}", data={"_csrf_token": csrf_token(client)}, follow_redirects=False
     )
@@ -96,21 +108,31 @@ async def test_invite_link_works_once_then_not(client, app):
     assert session.participant == person.id and session.user is None
     assert client.cookies.get(SESSION_COOKIE)
     async with AsyncTestClient(app=app) as second_device:
-        assert (await second_device.get(f"/i/{token}")).status_code == 404
+        assert (await second_device.get(f"/i/{token}")).status_code == 200
         again = await second_device.post(
-            f"/i/{token}", data={"_csrf_token": csrf_token(second_device)}
+            f"/i/{token}", data={"_csrf_token": csrf_token(second_device)},
+            follow_redirects=False,
         )
-        assert again.status_code == 404
-        assert second_device.cookies.get(SESSION_COOKIE) is None
-    assert await WebSession.count() == 1
-    assert await AuditEvent.exists().where(AuditEvent.action == "invite.use")
+        assert again.status_code == 303 and second_device.cookies.get(SESSION_COOKIE)
+    await create_invite(person.id, created_by=coach.id)  # renewed: the old link stops
+    async with AsyncTestClient(app=app) as third_device:
+        assert (await third_device.get(f"/i/{token}")).status_code == 404
+        late = await third_device.post(
+            f"/i/{token}", data={"_csrf_token": csrf_token(third_device)}
+        )
+        assert late.status_code == 404
+        assert third_device.cookies.get(SESSION_COOKIE) is None
+    assert await WebSession.count() == 2
+    assert len(await AuditEvent.select().where(AuditEvent.action == "invite.use")) == 2
     assert await AuditEvent.exists().where(AuditEvent.action == "invite.failure")
 
 
-async def test_using_an_invite_twice_at_once_signs_in_only_once():
+async def test_a_renewed_link_cannot_be_used():
     _coach, _group, person = await _world()
     token = await create_invite(person.id, created_by=None)
     assert await use_invite(token) == person.id
+    assert await use_invite(token) == person.id  # used again: a personal link
+    await create_invite(person.id, created_by=None)
     assert await use_invite(token) is None
 
 

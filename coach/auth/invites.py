@@ -1,62 +1,130 @@
-"""Personal invite links for participants: random, stored as a hash, usable once."""
+"""Personal links for participants: one at a time, stored as a hash, used again and again.
+
+A participant answers over a year and a half, often on their own phone, so their link
+works until the six-month follow-up is over (counted from the day they leave, or the
+group's end). It stops at once when the coach cancels it or makes a new one, and when
+consent is withdrawn, the person is erased or the group closed. Only the link's hash is
+stored: the link is shown once, when it is made; a lost link is replaced by a new one.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets
+from typing import Any
 
 import segno
 
+from coach.assessments.schedule import FOLLOW_UP_MONTHS, WINDOW_DAYS_AFTER, add_months
 from coach.audit.log import now
 from coach.auth.sessions import (
+    create_session,
     end_participant_sessions,
     end_participant_sessions_of_group,
     hash_token,
 )
 from coach.auth.tables import Invite
+from coach.forms import LOCAL_ZONE, today
 from coach.i18n import gettext as _
+from coach.limits import clamp_date
 from coach.participants.tables import Participant
+from coach.settings import Settings
 
 TOKEN_BYTES = 32  # 43 characters in the URL
-DEFAULT_VALID_DAYS = 14
+# PostgreSQL advisory locks with two keys: this first key keeps ours apart from others.
+LOCK_NAMESPACE = 0x6C696E6B  # "link"
 
 
 class InviteRefused(ValueError):
-    """No invite can be made for this participant; the message says why, for the user."""
+    """No link can be made or used for this participant; the message says why, for the user."""
 
 
-async def _check_can_invite(participant_id: int) -> None:
-    row = await Participant.select(
-        Participant.erased_at, Participant.consent_withdrawn_on, Participant.group.closed_at
+class _Unusable(Exception):
+    """Raised inside a transaction to undo a link's use."""
+
+
+def last_day_of_link(group_ends_on: dt.date, exited_on: dt.date | None) -> dt.date:
+    """Return the last day a personal link works: the last day the follow-up check counts."""
+    end = clamp_date(min(group_ends_on, exited_on) if exited_on else group_ends_on)
+    return add_months(end, FOLLOW_UP_MONTHS) + dt.timedelta(days=WINDOW_DAYS_AFTER)
+
+
+def refusal(person: dict[str, Any], day: dt.date) -> str | None:
+    """Return why the participant may have no link on that day, or None if they may."""
+    if person["erased_at"] is not None:
+        return _("This participant no longer has data in the service.")
+    if person["consent_withdrawn_on"] is not None:
+        return _("This participant has withdrawn consent.")
+    if person["group.closed_at"] is not None:
+        return _("The group has been closed.")
+    if day > last_day_of_link(person["group.ends_on"], person["exited_on"]):
+        return _("The six-month follow-up of this participant is over.")
+    return None
+
+
+async def _person(participant_id: int) -> dict[str, Any] | None:
+    return await Participant.select(
+        Participant.erased_at, Participant.consent_withdrawn_on, Participant.exited_on,
+        Participant.group.closed_at, Participant.group.ends_on,
     ).where(Participant.id == participant_id).first()
-    if row is None or row["erased_at"] is not None:
+
+
+async def check_can_invite(participant_id: int) -> dt.date:
+    """Return the last day a new link would work; raise InviteRefused if none may be made."""
+    person = await _person(participant_id)
+    if person is None:
         raise InviteRefused(_("This participant no longer has data in the service."))
-    if row["consent_withdrawn_on"] is not None:
-        raise InviteRefused(_("This participant has withdrawn consent."))
-    if row["group.closed_at"] is not None:
-        raise InviteRefused(_("The group has been closed."))
+    reason = refusal(person, today())
+    if reason:
+        raise InviteRefused(reason)
+    return last_day_of_link(person["group.ends_on"], person["exited_on"])
 
 
-async def create_invite(
-    participant_id: int, created_by: int | None, valid_days: int = DEFAULT_VALID_DAYS
-) -> str:
-    """Create an invite and return its token; only the token's hash is stored."""
-    await _check_can_invite(participant_id)
-    raw = secrets.token_urlsafe(TOKEN_BYTES)
-    moment = now()
-    await Invite(
-        participant=participant_id,
-        token_hash=hash_token(raw),
-        created_by=created_by,
-        created_at=moment,
-        expires_at=moment + dt.timedelta(days=valid_days),
-    ).save()
+def _end_of(day: dt.date) -> dt.datetime:
+    """Return the moment a day ends in Finland."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=LOCAL_ZONE)
+
+
+async def _lock_participant(participant_id: int) -> None:
+    """Make changes to one participant's links wait for each other (PostgreSQL).
+
+    SQLite needs nothing: its write transactions (IMMEDIATE) already run one at a time.
+    The lock is freed when the transaction ends.
+    """
+    if Invite._meta.db.engine_type == "postgres":
+        await Invite.raw("SELECT pg_advisory_xact_lock({}, {})", LOCK_NAMESPACE, participant_id)
+
+
+async def _revoke_open(participant_id: int) -> None:
+    await Invite.update({Invite.revoked_at: now()}).where(
+        (Invite.participant == participant_id) & Invite.revoked_at.is_null()
+    )
+
+
+async def create_invite(participant_id: int, created_by: int | None) -> str:
+    """Make the participant's personal link and return it; any older link stops working.
+
+    Only the token's hash is stored. The older links are revoked in the same transaction,
+    so two coaches pressing at once still leave one working link.
+    """
+    async with Invite._meta.db.transaction():
+        await _lock_participant(participant_id)
+        last_day = await check_can_invite(participant_id)
+        await _revoke_open(participant_id)
+        raw = secrets.token_urlsafe(TOKEN_BYTES)
+        await Invite(
+            participant=participant_id,
+            token_hash=hash_token(raw),
+            created_by=created_by,
+            created_at=now(),
+            expires_at=_end_of(last_day),
+        ).save()
     return raw
 
 
 def _still_open():
-    """The condition of an invite that could still be used: not used, revoked or expired."""
-    return Invite.used_at.is_null() & Invite.revoked_at.is_null() & (Invite.expires_at > now())
+    """The condition of a link that could still work: not revoked, not past its last day."""
+    return Invite.revoked_at.is_null() & (Invite.expires_at > now())
 
 
 def _usable(token: str):
@@ -69,31 +137,66 @@ def plausible(token: str) -> bool:
 
 
 async def find_usable(token: str) -> int | None:
-    """Return the participant id of a usable invite, without using it."""
+    """Return the participant id of a usable link, without using it."""
     if not plausible(token):
         return None
     row = await Invite.select(Invite.participant).where(_usable(token)).first()
-    return row["participant"] if row else None
+    if row is None:
+        return None
+    person = await _person(row["participant"])
+    if person is None or refusal(person, today()):
+        return None
+    return row["participant"]
 
 
-async def use_invite(token: str) -> int | None:
-    """Mark an invite used and return its participant id; None if it cannot be used.
+async def _use(token: str) -> int:
+    """Mark a link used and return its participant id; raise _Unusable if it cannot be used.
 
-    A single conditional UPDATE, so two devices opening the link at once cannot both win.
+    The conditional UPDATE locks the link's row until the transaction ends: a cancel or
+    renewal at the same moment waits for it, and then also ends the session it made.
     """
     if not plausible(token):
-        return None
+        raise _Unusable
     rows = await Invite.update({Invite.used_at: now()}).where(_usable(token)).returning(
         Invite.participant
     )
     if not rows:
-        return None
+        raise _Unusable
     participant_id = rows[0]["participant"]
-    try:
-        await _check_can_invite(participant_id)
-    except InviteRefused:
-        return None
+    person = await _person(participant_id)
+    if person is None or refusal(person, today()):
+        raise _Unusable
     return participant_id
+
+
+async def use_invite(token: str) -> int | None:
+    """Mark a link used and return its participant id; None if it cannot be used."""
+    try:
+        async with Invite._meta.db.transaction():
+            return await _use(token)
+    except _Unusable:
+        return None
+
+
+async def sign_in_with_link(settings: Settings, token: str) -> tuple[int, str] | None:
+    """Use a link and start the participant's session in one transaction.
+
+    Return (participant id, session cookie value), or None if the link cannot be used.
+    """
+    try:
+        async with Invite._meta.db.transaction():
+            participant_id = await _use(token)
+            raw, _session_id = await create_session(settings, participant_id=participant_id)
+    except _Unusable:
+        return None
+    return participant_id, raw
+
+
+async def current_link(participant_id: int) -> dict[str, Any] | None:
+    """Return the participant's working link (created_at, used_at, expires_at), if any."""
+    return await Invite.select(Invite.created_at, Invite.used_at, Invite.expires_at).where(
+        (Invite.participant == participant_id) & _still_open()
+    ).order_by(Invite.created_at, ascending=False).first()
 
 
 async def count_open_invites(participant_id: int) -> int:
@@ -102,23 +205,25 @@ async def count_open_invites(participant_id: int) -> int:
 
 
 async def revoke_invites(participant_id: int) -> None:
-    """Revoke the participant's unused invites and end their sessions at once."""
-    await Invite.update({Invite.revoked_at: now()}).where(
-        (Invite.participant == participant_id)
-        & Invite.used_at.is_null()
-        & Invite.revoked_at.is_null()
-    )
-    await end_participant_sessions(participant_id)
+    """Revoke the participant's links and end their sessions at once, together."""
+    async with Invite._meta.db.transaction():
+        await _lock_participant(participant_id)
+        await _revoke_open(participant_id)
+        await end_participant_sessions(participant_id)
 
 
 async def end_group_access(group_id: int) -> None:
-    """Revoke every invite and participant session of a group (when it is closed)."""
-    await Invite.update({Invite.revoked_at: now()}).where(
-        (Invite.participant.group == group_id)
-        & Invite.used_at.is_null()
-        & Invite.revoked_at.is_null()
-    )
-    await end_participant_sessions_of_group(group_id)
+    """Revoke every link and participant session of a group (when it is closed)."""
+    async with Invite._meta.db.transaction():
+        await Invite.update({Invite.revoked_at: now()}).where(
+            (Invite.participant.group == group_id) & Invite.revoked_at.is_null()
+        )
+        await end_participant_sessions_of_group(group_id)
+
+
+def last_day(expires_at: dt.datetime) -> dt.date:
+    """Return the last day a link works, from the moment it stops."""
+    return (expires_at.astimezone(LOCAL_ZONE) - dt.timedelta(microseconds=1)).date()
 
 
 def invite_url(base_url: str, token: str) -> str:
@@ -130,4 +235,3 @@ def qr_svg(url: str) -> str:
     return segno.make(url, error="m").svg_inline(
         scale=5, border=2, dark="#000", light="#fff", title=_("QR code of the invite link")
     )
-

@@ -25,6 +25,8 @@ from coach.settings import Settings
 
 LOGIN_PATH = "/login"
 PASSWORD_PATH = "/password"  # noqa: S105 (a URL, not a secret)
+PARTICIPANT_PATH = "/me"
+SIGNED_OUT_PATH = "/signed-out"
 
 
 async def _participant_in_open_group(participant_id: int) -> bool:
@@ -95,11 +97,18 @@ async def load_actor(settings: Settings, raw: str | None) -> Actor | None:
 
 
 def login_redirect(request: Request) -> Response:
-    """Send a browser to the login page, and back here afterwards."""
+    """Send a browser to the login page, and back here afterwards.
+
+    A participant's pages send to the page that says how participants come back (with
+    their personal link): the staff sign-in form is of no use to them.
+    """
     target = request.url.path
     if request.url.query and request.method == "GET":
         target += "?" + request.url.query
     location = f"{LOGIN_PATH}?next={quote(target)}" if target != "/" else LOGIN_PATH
+    path = request.url.path
+    if path == PARTICIPANT_PATH or path.startswith(PARTICIPANT_PATH + "/"):
+        location = SIGNED_OUT_PATH
     if request.headers.get("hx-request"):
         # An XMLHttpRequest follows a redirect silently; htmx acts on this header instead.
         return Response(b"", status_code=401, headers={"HX-Redirect": location})

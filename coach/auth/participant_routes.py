@@ -1,8 +1,6 @@
-"""Participants signing in: invite links, and "fill in together" on a coach's phone."""
+"""Participants signing in: personal links, signing out, and "fill in together"."""
 
 from __future__ import annotations
-
-import datetime as dt
 
 from litestar import Request, get, post
 from litestar.params import FromPath
@@ -16,18 +14,20 @@ from coach.auth.audit import audit, client_ip
 from coach.auth.guards import require_roles, require_together
 from coach.auth.invites import (
     InviteRefused,
+    check_can_invite,
     count_open_invites,
     create_invite,
+    current_link,
     find_usable,
     invite_url,
+    last_day,
     qr_svg,
     revoke_invites,
-    use_invite,
+    sign_in_with_link,
 )
 from coach.auth.sessions import (
     SESSION_COOKIE,
     clear_session_cookie,
-    create_session,
     end_session,
     end_session_by_id,
     rotate_session,
@@ -37,7 +37,7 @@ from coach.auth.sessions import (
 from coach.auth.signin import check_password
 from coach.errors import error_response
 from coach.flash import flash
-from coach.forms import today
+from coach.forms import local_date
 from coach.groups.services import group_is_closed
 from coach.i18n import gettext as _
 from coach.settings import Settings
@@ -56,7 +56,7 @@ def participant_home(request: Request) -> str:
 
 def _invalid_link(request: Request) -> Response:
     return error_response(request, 404, _(
-        "This link has already been used or is no longer valid. Ask your coach for a new one."
+        "This link no longer works. Ask your coach for a new one."
     ))
 
 
@@ -76,26 +76,41 @@ async def _bad_link(request: Request) -> Response:
     return _invalid_link(request)
 
 
-# --- Invites -------------------------------------------------------------------------------
+# --- Personal links ------------------------------------------------------------------------
 
 @post("/participants/{participant_id:int}/invite", name="participant.invite",
       guards=[coach_or_admin], include_in_schema=False)
 async def invite_create(request: Request, participant_id: FromPath[int]) -> Response:
-    """Make a new personal link for a participant and show it once, with its QR code."""
+    """Make a participant's personal link and show it once, with its QR code.
+
+    When the participant already has a working link, ask first (a post without renew=1
+    only shows it): the new link stops the old one, which they may be using.
+    """
     actor: Actor = request.user
     participant = await get_participant_for(actor, participant_id)
-    settings = _settings(request)
+    back = url(request, "participant", participant_id=participant.id)
+    form = await request.form()
     try:
-        token = await create_invite(participant.id, actor.user_id, settings.invite_valid_days)
+        await check_can_invite(participant.id)
+        existing = await current_link(participant.id)
+        if existing and form.get("renew") != "1":
+            return Template("auth/invite_status.html", context={
+                "participant": participant, "back": back,
+                "made_on": local_date(existing["created_at"]),
+                "used_on": local_date(existing["used_at"]) if existing["used_at"] else None,
+                "last_day": last_day(existing["expires_at"]),
+            })
+        token = await create_invite(participant.id, actor.user_id)
     except InviteRefused as exc:
         return error_response(request, 409, str(exc))
-    await audit(request, "invite.create", "participant", participant.id)
+    await audit(request, "invite.create", "participant", participant.id,
+                {"renewed": True} if existing else None)
+    settings = _settings(request)
     link = invite_url(settings.base_url or str(request.base_url), token)
-    expires_on = today() + dt.timedelta(days=settings.invite_valid_days)
+    made = await current_link(participant.id)
     return Template("auth/invite.html", context={
-        "participant": participant, "link": link, "qr": qr_svg(link), "expires_on": expires_on,
-        "open_invites": await count_open_invites(participant.id),
-        "back": url(request, "participant", participant_id=participant.id),
+        "participant": participant, "link": link, "qr": qr_svg(link),
+        "last_day": last_day(made["expires_at"]) if made else None, "back": back,
     })
 
 
@@ -125,7 +140,7 @@ async def invite_revoke(request: Request, participant_id: FromPath[int]) -> Resp
 
 @get("/i/{token:str}", name="invite.open", opt={"public": True}, include_in_schema=False)
 async def invite_open(request: Request, token: FromPath[str]) -> Response:
-    """Show the welcome page of an invite; the link is used only when the button is pressed.
+    """Show the welcome page of a link; the link is used only when the button is pressed.
 
     Message apps open links to preview them; a GET that used the link would spend it
     before the participant ever saw it.
@@ -137,18 +152,25 @@ async def invite_open(request: Request, token: FromPath[str]) -> Response:
 
 @post("/i/{token:str}", name="invite.use", opt={"public": True}, include_in_schema=False)
 async def invite_use(request: Request, token: FromPath[str]) -> Response:
-    """Use the invite: sign the participant in on this device, once."""
-    participant_id = await use_invite(token)
-    if participant_id is None:
+    """Use the link: sign the participant in on this device."""
+    settings = _settings(request)
+    signed_in = await sign_in_with_link(settings, token)
+    if signed_in is None:
         return await _bad_link(request)
+    participant_id, raw = signed_in
     old = request.cookies.get(SESSION_COOKIE)
     if old:
         await end_session(old)
-    settings = _settings(request)
-    raw, _session_id = await create_session(settings, participant_id=participant_id)
     await audit(request, "invite.use", "participant", participant_id)
     return Redirect(participant_home(request), status_code=303,
                     cookies=[session_cookie(settings, raw)])
+
+
+@get("/signed-out", name="participant.signed_out", opt={"public": True},
+     include_in_schema=False)
+async def signed_out(request: Request) -> Template:
+    """Tell a participant who signed out how to come back: with their personal link."""
+    return Template("auth/signed_out.html")
 
 
 # --- Fill in together ----------------------------------------------------------------------
@@ -159,6 +181,12 @@ async def together_start(request: Request, participant_id: FromPath[int]) -> Red
     """Hand the phone over: this session acts as the participant until the coach takes it back."""
     actor: Actor = request.user
     participant = await get_participant_for(actor, participant_id)
+    if participant.consent_withdrawn_on is not None:
+        # Nothing new may be collected about them (the check's save refuses it too).
+        flash(request, _("This participant has withdrawn consent: they no longer answer "
+                         "checks."), "error")
+        return Redirect(url(request, "participant", participant_id=participant.id) or "/",
+                        status_code=303)
     if await group_is_closed(participant.group):
         # A session for a closed group's participant would end at once and sign the coach
         # out; say why instead and keep the coach's own session.
@@ -222,5 +250,5 @@ async def _end_together_session(request: Request, settings: Settings) -> Redirec
     return Redirect("/login", status_code=303, cookies=[clear_session_cookie(settings)])
 
 
-ROUTES = [invite_create, invite_revoke, invite_open, invite_use, together_start,
+ROUTES = [invite_create, invite_revoke, invite_open, invite_use, signed_out, together_start,
           together_end_page, together_end]

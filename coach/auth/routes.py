@@ -78,16 +78,26 @@ async def login_submit(request: Request) -> Response:
 
 
 @post("/logout", name="logout", opt={"public": True}, include_in_schema=False)
-async def logout(request: Request) -> Redirect:
-    """End this session at once and go to the sign-in page."""
+async def logout(request: Request) -> Response:
+    """End this session at once and go to the sign-in page.
+
+    A participant on their own phone is asked once first (a post without confirm=1 only
+    asks), and then lands on a page that tells how to come back, not on staff sign-in.
+    """
     actor = request.scope.get("user")
+    own_phone = isinstance(actor, Actor) and actor.role == "participant" and not actor.together
+    if own_phone and (await request.form()).get("confirm") != "1":
+        return Template("auth/sign_out_confirm.html", context={
+            "back": url(request, "participant.home"),
+        })
     raw = request.cookies.get(SESSION_COOKIE)
     if raw:
         await end_session(raw)
     if isinstance(actor, Actor):
         await audit(request, "logout", "user" if actor.user_id else "participant",
                     actor.user_id or actor.participant_id)
-    return Redirect("/login", status_code=303, cookies=[clear_session_cookie(_settings(request))])
+    target = (url(request, "participant.signed_out") if own_phone else None) or "/login"
+    return Redirect(target, status_code=303, cookies=[clear_session_cookie(_settings(request))])
 
 
 @get("/password", name="password", guards=[staff_only], opt={"password_change": True},

@@ -18,7 +18,11 @@ class WebSession(Table, tablename="web_session"):
 
 
 class Invite(Table):
-    """A personal sign-in link for a participant: stored as a hash, usable once."""
+    """A participant's personal link: stored as a hash, works again and again (coach.auth.invites).
+
+    expires_at is the end of the last day of the six-month follow-up, as it was when the
+    link was made; used_at is when the link was last used to sign in.
+    """
 
     participant = ForeignKey(Participant, null=False, on_delete=OnDelete.cascade, index=True)
     token_hash = Varchar(length=64, unique=True, null=False)
