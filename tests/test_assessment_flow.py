@@ -270,15 +270,18 @@ async def test_progress_of_lists_each_answered_instrument_in_check_order():
 
 
 class _FormReader(HTMLParser):
-    """Collect the hidden inputs and answer buttons of the page's forms."""
+    """Collect the forms' actions, hidden inputs and answer buttons of a page."""
 
     def __init__(self):
         super().__init__()
+        self.actions: list[str] = []
         self.hidden: list[tuple[str, str]] = []
         self.answers: list[str] = []
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
+        if tag == "form":
+            self.actions.append(attrs.get("action", ""))
         if tag == "input" and attrs.get("type") == "hidden" and attrs.get("name") != "_csrf_token":
             self.hidden.append((attrs["name"], attrs.get("value", "")))
         if tag == "button" and attrs.get("name") == "answer":
@@ -291,25 +294,30 @@ def read_form(html: str) -> _FormReader:
     return reader
 
 
-async def answer_screens(client, answers: list[int]) -> str:
-    """Answer the check screen by screen the way a browser does; return the last page."""
-    page = await client.get("/me/check")
+async def answer_screens(client, answers: list[int], start: str = "/me/check") -> str:
+    """Answer the check screen by screen the way a browser does; return the last page.
+
+    Each answer is posted to its screen's own address and answered with a redirect (303)
+    to the next screen, which the client then asks for with GET, as a browser does.
+    """
+    page = await client.get(start)
     assert page.status_code == 200, page.text
     for value in answers:
         form = read_form(page.text)
         assert str(value) in form.answers, (value, form.answers)
-        page = await client.post("/me/check", data={**dict(form.hidden), "answer": str(value)})
+        [action] = [action for action in form.actions if action.startswith("/me/check/")]
+        response = await client.post(action, data={"answer": str(value)}, follow_redirects=False)
+        assert response.status_code == 303, response.text
+        page = await client.get(response.headers["location"])
         assert page.status_code == 200, page.text
     return page.text
 
 
-async def save_screen(client, html: str):
-    return await client.post(
-        "/me/check/save", data=dict(read_form(html).hidden), follow_redirects=False
-    )
+async def save_screen(client, html: str | None = None):
+    return await client.post("/me/check/save", data={}, follow_redirects=False)
 
 
-# WHO-5 (5), WAS (1), lifestyle (5), in check order.
+# WHO-5 (5), WAS (1), lifestyle (5), in check order: all three are due at the baseline.
 WHO5_ANSWERS = [4, 3, 2, 3, 4]  # raw 16 -> 64, "good"
 WAS_ANSWER = [7]  # "moderate"
 LIFESTYLE_ANSWERS = [2, 3, 4, 1, 2]  # raw 12 -> 60, "fair"
@@ -320,7 +328,8 @@ ALL_ANSWERS = WHO5_ANSWERS + WAS_ANSWER + LIFESTYLE_ANSWERS
 async def person(client):
     client.headers["Accept-Language"] = "en"
     coach = await make_user("coach1")
-    group = await make_group(coaches=[coach])
+    # Starting today: the baseline is due, and it asks all three instruments.
+    group = await make_group(coaches=[coach], starts_on=dt.date.today())
     return coach, await make_participant(group)
 
 
@@ -365,19 +374,14 @@ async def test_progress_indicator_and_back_button(client, person):
     await login_participant(client, participant)
     page = await answer_screens(client, [5, 4])
     assert "3 / 11" in page
-    form = read_form(page)
-    back = await client.post("/me/check", data={**dict(form.hidden), "go": "back"})
+    assert 'href="/me/check/2"' in page  # "Back" is a link to the previous screen
+    back = await client.get("/me/check/2")
     assert "2 / 11" in back.text
     # The earlier answer (4) is shown as chosen.
     assert 'value="4" class="answer answer--chosen"' in back.text
-    first = await client.post("/me/check", data={**dict(read_form(back.text).hidden), "go": "back"})
-    assert "1 / 11" in first.text
-    home = await client.post(
-        "/me/check",
-        data={**dict(read_form(first.text).hidden), "go": "back"},
-        follow_redirects=False,
-    )
-    assert home.status_code == 303 and home.headers["location"] == "/me"
+    first = await client.get("/me/check/1")
+    assert "1 / 11" in first.text and 'value="5" class="answer answer--chosen"' in first.text
+    assert 'class="button button--secondary check-back" href="/me"' in first.text
 
 
 async def test_one_instrument_only(client, person):
@@ -385,63 +389,70 @@ async def test_one_instrument_only(client, person):
     await login_participant(client, participant)
     page = await client.get("/me/check", params={"only": "was"})
     assert "1 / 1" in page.text
-    done = await client.post("/me/check", data={**dict(read_form(page.text).hidden), "answer": "9"})
-    assert (await save_screen(client, done.text)).status_code == 303
+    done = await answer_screens(client, [9], start="/me/check/1")
+    assert "Check your answers" in done
+    assert (await save_screen(client, done)).status_code == 303
     assert [(r["instrument"], r["score"], r["band"]) for r in await Assessment.select()] == [
         ("was", 9.0, "good")
     ]
 
 
-async def test_edited_hidden_answer_is_refused_and_nothing_is_stored(client, person):
+async def test_the_pages_carry_no_answers_only_the_csrf_token(client, person):
     _coach, participant = person
     await login_participant(client, participant)
     last = await answer_screens(client, ALL_ANSWERS)
-    hidden = [
-        (name, "9" if name == "a:who5:calm" else value) for name, value in read_form(last).hidden
-    ]
-    response = await client.post("/me/check/save", data=dict(hidden))
-    assert response.status_code == 400
-    assert await Assessment.count() == 0
+    question = (await client.get("/me/check/2")).text
+    for page, action in ((last, "/me/check/save"), (question, "/me/check/2")):
+        form = page.split(f'action="{action}"')[1].split("</form>")[0]
+        # The answers stay on the server: the form's one hidden field is the CSRF token.
+        assert form.count('type="hidden"') == 1 and 'name="_csrf_token"' in form, form
 
 
 async def test_score_fields_sent_by_the_client_are_ignored(client, person):
     _coach, participant = person
     await login_participant(client, participant)
-    page = await client.get("/me/check", params={"only": "was"})
-    done = await client.post("/me/check", data={**dict(read_form(page.text).hidden), "answer": "3"})
-    data = {**dict(read_form(done.text).hidden), "score": "10", "band": "excellent"}
+    await client.get("/me/check", params={"only": "was"})
+    await answer_screens(client, [3], start="/me/check/1")
+    data = {"score": "10", "band": "excellent", "a:was:current": "10", "answer": "10"}
     assert (
         await client.post("/me/check/save", data=data, follow_redirects=False)
     ).status_code == 303
-    row = await Assessment.objects().first()
-    assert (row.score, row.band) == (3.0, "poor")
+    [row] = await Assessment.select().output(load_json=True)
+    assert (row["score"], row["band"], row["answers"]) == (3.0, "poor", {"current": 3})
 
 
-async def test_save_with_a_missing_answer_shows_that_question(client, person):
+async def test_save_before_every_answer_is_given_shows_the_first_unanswered(client, person):
     _coach, participant = person
     await login_participant(client, participant)
-    last = await answer_screens(client, ALL_ANSWERS)
-    hidden = [(n, v) for n, v in read_form(last).hidden if n != "a:was:current"]
-    response = await client.post("/me/check/save", data=dict(hidden))
-    assert response.status_code == 400
-    assert "6 / 11" in response.text and "Please answer this question." in response.text
+    await answer_screens(client, WHO5_ANSWERS)
+    response = await save_screen(client)
+    assert response.status_code == 303 and response.headers["location"] == "/me/check/6"
     assert await Assessment.count() == 0
+    review = await client.get("/me/check/review", follow_redirects=False)
+    assert review.status_code == 303 and review.headers["location"] == "/me/check/6"
 
 
-async def test_a_step_field_cannot_skip_unanswered_questions(client, person):
+async def test_a_screen_cannot_skip_unanswered_questions(client, person):
     _coach, participant = person
     await login_participant(client, participant)
-    page = await client.post("/me/check", data={"instruments": "who5", "step": "4"})
-    assert "1 / 5" in page.text
+    await client.get("/me/check", params={"only": "who5"})
+    skipped = await client.get("/me/check/4", follow_redirects=False)
+    assert skipped.status_code == 303 and skipped.headers["location"] == "/me/check/1"
+    posted = await client.post("/me/check/4", data={"answer": "3"}, follow_redirects=False)
+    assert posted.status_code == 303 and posted.headers["location"] == "/me/check/1"
+    assert "answer--chosen" not in (await client.get("/me/check/1")).text
 
 
 async def test_sending_the_same_check_twice_stores_it_once(client, person):
     _coach, participant = person
     await login_participant(client, participant)
     last = await answer_screens(client, ALL_ANSWERS)
-    await save_screen(client, last)
-    await save_screen(client, last)
+    first = await save_screen(client, last)
+    second = await save_screen(client, last)
+    assert first.status_code == second.status_code == 303
+    assert second.headers["location"] == "/me/progress"
     assert await Assessment.count() == 3
+    assert await AuditEvent.count().where(AuditEvent.action == "assessment.create") == 1
 
 
 async def test_withdrawn_consent_stops_the_check(client, person):
@@ -453,6 +464,8 @@ async def test_withdrawn_consent_stops_the_check(client, person):
     )
     assert (await save_screen(client, last)).status_code == 403
     assert (await client.get("/me/check")).status_code == 403
+    assert (await client.get("/me/check/1")).status_code == 403
+    assert (await client.post("/me/check/1", data={"answer": "3"})).status_code == 403
     assert await Assessment.count() == 0
 
 
@@ -461,9 +474,7 @@ async def test_no_recorded_consent_means_no_check(client):
     participant = await make_participant(group, consent=False)
     await login_participant(client, participant)
     assert (await client.get("/me/check")).status_code == 403
-    response = await client.post(
-        "/me/check/save", data={"instruments": "was", "a:was:current": "5", "step": "1"}
-    )
+    response = await client.post("/me/check/save", data={})
     assert response.status_code == 403
     assert await Assessment.count() == 0
 
@@ -563,6 +574,7 @@ async def test_back_from_the_confirmation_returns_to_the_last_question(client, p
     _coach, participant = person
     await login_participant(client, participant)
     last = await answer_screens(client, ALL_ANSWERS)
-    back = await client.post("/me/check", data={**dict(read_form(last).hidden), "go": "back"})
-    assert "11 / 11" in back.text
+    assert 'class="button button--secondary check-back" href="/me/check/11"' in last
+    back = await client.get("/me/check/11")
+    assert "11 / 11" in back.text and 'value="2" class="answer answer--chosen"' in back.text
     assert await Assessment.count() == 0

@@ -220,9 +220,10 @@ def id_routes() -> list[tuple[str, str, str]]:
 
 
 def actor_who_gets_through(method: str, path: str) -> str:
-    """Return the staff actor that the route's guards let in (admin when both are)."""
+    """Return the actor that the route's guards let in (staff first, admin when both are)."""
     row = MATRIX[(method, path)]
-    for actor in ("admin", "coach", "evaluator"):
+    # A participant's own pages (the check's screens) let only participants in.
+    for actor in ("admin", "coach", "evaluator", "participant"):
         expected = getattr(row, actor)
         allowed = expected if isinstance(expected, tuple) else (expected,)
         if 403 not in allowed and 404 not in allowed:
@@ -243,7 +244,10 @@ async def test_an_id_beyond_the_integer_range_in_a_path_answers_404(client, meth
     assert "admin" in ACTORS
     world = await build_world()
     actor = actor_who_gets_through(method, path)
-    await sign_in(client, getattr(world, actor))
+    if actor == "participant":
+        await sign_in(client, participant=world.participant)
+    else:
+        await sign_in(client, getattr(world, actor))
     for huge in HUGE_IDS:
         url = await fill(path, world, name, huge)
         response = await client.request(method, url, data={} if method == "POST" else None,

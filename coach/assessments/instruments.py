@@ -14,6 +14,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from coach.assessments.schedule import Cadence
+
 INSTRUMENTS_DIR = Path(__file__).resolve().parent / "instruments"
 LANGUAGES = ("fi", "sv", "en")
 ITEM_TYPES = ("choice", "scale")
@@ -131,6 +133,7 @@ class Instrument:
     source: str  # the file name, for messages
     order: int = 100  # position in a check; lower comes first
     reliable_change: ReliableChange | None = None  # for evaluators' reports
+    schedule: Cadence = Cadence()  # the measurement points at which a check asks it
 
     def item(self, item_id: str) -> Item:
         for item in self.items:
@@ -447,6 +450,20 @@ def _reliable_change(raw: Any, scoring: Scoring, fail) -> ReliableChange:
     return ReliableChange(threshold, float(sd), float(r), source)
 
 
+def _schedule(raw: Any, fail) -> Cadence:
+    reader = _Reader(raw, "schedule", fail)
+    cadence = Cadence(
+        baseline=reader.get("baseline", bool, required=False, default=True),
+        interim_every=reader.get("interim_every", int, required=False, default=1),
+        end=reader.get("end", bool, required=False, default=True),
+        follow_up=reader.get("follow_up", bool, required=False, default=True),
+    )
+    reader.done()
+    if not 0 <= cadence.interim_every <= 52:
+        fail("schedule.interim_every must be 0 (never) to 52")
+    return cadence
+
+
 def parse_instrument(data: dict[str, Any], source: str) -> Instrument:
     """Build an Instrument from a parsed file, raising InstrumentFileError on any problem."""
 
@@ -469,6 +486,7 @@ def parse_instrument(data: dict[str, Any], source: str) -> Instrument:
     items_raw = reader.get("items", list)
     scoring_raw = reader.get("scoring", dict)
     reliable_raw = reader.get("reliable_change", dict, required=False)
+    schedule_raw = reader.get("schedule", dict, required=False)
     reader.done()
 
     official: dict[str, bool] = {}
@@ -505,6 +523,7 @@ def parse_instrument(data: dict[str, Any], source: str) -> Instrument:
         source=source,
         order=order,
         reliable_change=reliable,
+        schedule=Cadence() if schedule_raw is None else _schedule(schedule_raw, fail),
     )
 
 

@@ -3,13 +3,15 @@
 Points: a baseline at the start (or at enrolment), one every N weeks, one at the end
 (or when the person leaves) and a follow-up six months after that. A check may be
 done at any time; one counts for a point when it falls inside the point's window.
+Each instrument has a cadence (its file's [schedule]): the points at which a check asks
+it. A point is done when every instrument asked at it was answered in its window.
 """
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from coach.limits import clamp_date, latest_group_end
@@ -36,10 +38,31 @@ class MeasurementPoint:
 
 
 @dataclass(frozen=True)
+class Cadence:
+    """The points at which a check asks an instrument; the default is every point."""
+
+    baseline: bool = True
+    interim_every: int = 1  # every nth interim point of the group's run; 0: at none
+    end: bool = True
+    follow_up: bool = True
+
+    def asks_at(self, point: MeasurementPoint) -> bool:
+        if point.kind == INTERIM:
+            # Numbered in the group's run, so the whole group answers at the same points.
+            return self.interim_every > 0 and point.number % self.interim_every == 0
+        return {BASELINE: self.baseline, END: self.end, FOLLOW_UP: self.follow_up}[point.kind]
+
+
+@dataclass(frozen=True)
 class PointStatus:
     point: MeasurementPoint
     status: str  # upcoming, due, late, done or missed
     done_instruments: frozenset[str]
+    wanted: frozenset[str] = frozenset()  # the instruments asked at this point
+
+    @property
+    def missing(self) -> frozenset[str]:
+        return self.wanted - self.done_instruments
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -100,12 +123,20 @@ def point_statuses(
     taken: Iterable[tuple[str, dt.date]],
     instrument_ids: Iterable[str],
     today: dt.date,
+    cadences: Mapping[str, Cadence] | None = None,
 ) -> list[PointStatus]:
-    """Return each point's status given the (instrument, date) of every check taken."""
-    wanted = frozenset(instrument_ids)
+    """Return each point's status given the (instrument, date) of every check taken.
+
+    cadences: instrument id -> its cadence; an instrument without one is asked at every point.
+    """
+    instrument_ids = list(instrument_ids)
+    cadences = cadences or {}
     taken = list(taken)
     statuses = []
     for point in points:
+        wanted = frozenset(
+            name for name in instrument_ids if cadences.get(name, Cadence()).asks_at(point)
+        )
         done = frozenset(name for name, day in taken if point.contains(day)) & wanted
         if done == wanted:
             status = DONE
@@ -117,7 +148,7 @@ def point_statuses(
             status = LATE
         else:
             status = MISSED
-        statuses.append(PointStatus(point, status, done))
+        statuses.append(PointStatus(point, status, done, wanted))
     return statuses
 
 
@@ -130,3 +161,16 @@ def current_point(statuses: list[PointStatus]) -> PointStatus | None:
         if entry.status == UPCOMING:
             return entry
     return None
+
+
+def instruments_to_ask(statuses: list[PointStatus], instrument_ids: list[str]) -> list[str]:
+    """Return the instruments a check asks now, in check order.
+
+    A due or late point asks what it still lacks; before the next point opens, a check
+    asks what that point will (answering early is allowed); with no point left, all.
+    """
+    current = current_point(statuses)
+    if current is None:
+        return list(instrument_ids)
+    wanted = current.missing if current.status in (DUE, LATE) else current.wanted
+    return [name for name in instrument_ids if name in wanted] or list(instrument_ids)

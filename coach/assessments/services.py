@@ -240,7 +240,8 @@ def schedule_of(
         enrolled_on=participant.enrolled_on,
         exited_on=participant.exited_on,
     )
-    return point_statuses(points, taken, check_instrument_list(), today)
+    cadences = {instrument.id: instrument.schedule for instrument in all_instruments()}
+    return point_statuses(points, taken, check_instrument_list(), today, cadences)
 
 
 async def participant_schedule(participant: Participant, today: dt.date) -> list[PointStatus]:

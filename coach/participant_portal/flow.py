@@ -1,24 +1,31 @@
-"""One question per screen: the answers so far travel in the form, never in the database.
+"""One question per screen: which instruments a check asks, its screens, and its answers.
 
-Each screen's form carries the chosen instruments, the step and every answer given
-so far as hidden fields, so the flow works without JavaScript and nothing is
-stored until the participant confirms on the last screen.
+A check is numbered 1..total across its instruments, then a review screen. The answers
+given so far are kept on the server between screens (coach.participant_portal.drafts),
+never in the page or the browser, so Back and reload show them again.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from coach.assessments.instruments import Instrument, Item
+from coach.assessments.instruments import AnswerError, Instrument, Item
+from coach.assessments.schedule import PointStatus, instruments_to_ask
 from coach.assessments.services import check_instrument_ids, check_instrument_list
 
-ANSWER_PREFIX = "a:"
+# About 20 seconds a question (a short statement, a tap), rounded up to whole minutes.
+QUESTIONS_PER_MINUTE = 3
 
 
 class FlowError(ValueError):
-    """The form was not made by the flow (edited or damaged)."""
+    """A screen number, an answer or stored answers that this check cannot have."""
+
+
+class NotYet(FlowError):
+    """An answer to a question after one still unanswered: the check never skips ahead."""
 
 
 @dataclass(frozen=True)
@@ -32,7 +39,6 @@ class Step:
 class Flow:
     instruments: list[Instrument]
     answers: dict[str, dict[str, int]] = field(default_factory=dict)
-    step: int = 0  # index into steps; len(steps) is the confirmation screen
 
     @property
     def steps(self) -> list[Step]:
@@ -47,83 +53,94 @@ class Flow:
         return len(self.steps)
 
     @property
-    def confirming(self) -> bool:
-        return self.step >= self.total
+    def answered(self) -> int:
+        return sum(1 for step in self.steps if self.answer_of(step) is not None)
 
     @property
-    def current(self) -> Step | None:
-        return None if self.confirming else self.steps[self.step]
+    def complete(self) -> bool:
+        return self.first_unanswered() > self.total
+
+    def step(self, number: int) -> Step:
+        """Return the question with this number; FlowError if the check has none."""
+        if not 1 <= number <= self.total:
+            raise FlowError(f"no question {number}")
+        return self.steps[number - 1]
 
     def answer_of(self, step: Step) -> int | None:
         return self.answers.get(step.instrument.id, {}).get(step.item.id)
 
     def first_unanswered(self) -> int:
-        for index, step in enumerate(self.steps):
+        """Return the number of the first unanswered question, or total + 1 (the review)."""
+        for step in self.steps:
             if self.answer_of(step) is None and step.item.required:
-                return index
-        return self.total
+                return step.number
+        return self.total + 1
 
-    def instrument_ids(self) -> str:
-        return ",".join(instrument.id for instrument in self.instruments)
+    def may_show(self, number: int) -> bool:
+        """Say whether a screen may be shown: never one after an unanswered question."""
+        return number <= self.first_unanswered()
 
-    def hidden_fields(self) -> list[tuple[str, str]]:
-        """Return (name, value) of the hidden inputs that carry the flow to the next screen."""
-        fields = [("instruments", self.instrument_ids()), ("step", str(self.step))]
-        for instrument in self.instruments:
-            for item_id, value in self.answers.get(instrument.id, {}).items():
-                fields.append((f"{ANSWER_PREFIX}{instrument.id}:{item_id}", str(value)))
-        return fields
+    def instrument_ids(self) -> list[str]:
+        return [instrument.id for instrument in self.instruments]
 
-    def choose(self, raw_value: str) -> None:
-        """Record the answer to the current question and move to the next."""
-        step = self.current
-        if step is None:
-            raise FlowError("no question to answer")
+    def choose(self, number: int, raw_value: Any) -> None:
+        """Record the answer to one question; FlowError if it is not one of its answers."""
+        step = self.step(number)
+        if not self.may_show(number):
+            raise NotYet(f"question {self.first_unanswered()} comes first")
         value = _int(raw_value)
         if value not in step.item.values:
             raise FlowError("not a possible answer")
         self.answers.setdefault(step.instrument.id, {})[step.item.id] = value
-        self.step += 1
-
-    def back(self) -> None:
-        self.step = max(0, self.step - 1)
 
 
 def _int(raw: Any) -> int:
-    try:
-        return int(str(raw).strip())
-    except ValueError:
-        raise FlowError("not a whole number") from None
+    if isinstance(raw, bool):
+        raise FlowError("not a whole number")
+    if isinstance(raw, int):
+        return raw
+    text = str(raw).strip()
+    # int() would also take "٣", "1_0" and thousands of digits; an answer is a few digits.
+    if not (text.isascii() and text.lstrip("-").isdigit() and len(text) <= 3):
+        raise FlowError("not a whole number")
+    return int(text)
 
 
-def start(only: str | None = None) -> Flow:
-    """Return a new flow: the full check, or one instrument."""
-    ids = [only] if only else check_instrument_list()
+def new_flow(instrument_ids: list[str]) -> Flow:
+    """Return an empty check of these instruments; FlowError for unknown or repeated ids."""
     try:
-        return Flow(instruments=check_instrument_ids(ids))
-    except ValueError:
+        return Flow(instruments=check_instrument_ids(instrument_ids))
+    except AnswerError:
         raise FlowError("unknown instrument") from None
 
 
-def from_form(form: Mapping[str, Any]) -> Flow:
-    """Rebuild the flow from a submitted screen, refusing anything the flow did not write."""
-    ids = [name for name in str(form.get("instruments") or "").split(",") if name]
-    try:
-        flow = Flow(instruments=check_instrument_ids(ids))
-    except ValueError:
-        raise FlowError("unknown instrument") from None
+def due_instrument_ids(statuses: list[PointStatus]) -> list[str]:
+    """Return the ids of the instruments a check asks now, by the schedule."""
+    return instruments_to_ask(statuses, check_instrument_list())
+
+
+def restore(instrument_ids: list[str], answers: Mapping[str, Any]) -> Flow:
+    """Rebuild a check from stored answers, refusing any the check cannot have."""
+    flow = new_flow(instrument_ids)
+    if not isinstance(answers, Mapping):
+        raise FlowError("answers must be a table")
     by_id = {instrument.id: instrument for instrument in flow.instruments}
-    for name in form:
-        if not name.startswith(ANSWER_PREFIX):
-            continue
-        instrument_id, _sep, item_id = name[len(ANSWER_PREFIX) :].partition(":")
+    for instrument_id, given in answers.items():
         instrument = by_id.get(instrument_id)
-        if instrument is None or item_id not in {item.id for item in instrument.items}:
-            raise FlowError("unknown question")
-        value = _int(form.get(name))
-        if value not in instrument.item(item_id).values:
-            raise FlowError("not a possible answer")
-        flow.answers.setdefault(instrument_id, {})[item_id] = value
-    # Never skip ahead of an unanswered question, whatever the step field says.
-    flow.step = min(max(_int(form.get("step") or 0), 0), flow.first_unanswered())
+        if instrument is None or not isinstance(given, Mapping):
+            raise FlowError("answers of an instrument not in the check")
+        for item_id, value in given.items():
+            try:
+                item = instrument.item(item_id)
+            except KeyError:
+                raise FlowError("unknown question") from None
+            # Stored answers are whole numbers, never text: anything else was not written here.
+            if isinstance(value, bool) or not isinstance(value, int) or value not in item.values:
+                raise FlowError("not a possible answer")
+            flow.answers.setdefault(instrument_id, {})[item_id] = value
     return flow
+
+
+def minutes_for(questions: int) -> int:
+    """Return about how many minutes a check of this many questions takes (at least 1)."""
+    return max(1, math.ceil(questions / QUESTIONS_PER_MINUTE))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from litestar import Request, get, post
 from litestar.exceptions import PermissionDeniedException
-from litestar.params import FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 
 from coach.assessments.care import help_contacts, progress_care
-from coach.assessments.instruments import AnswerError
+from coach.assessments.instruments import AnswerError, all_instruments, get_instrument
 from coach.assessments.schedule import current_point
 from coach.assessments.services import (
     ConsentError,
@@ -21,6 +21,7 @@ from coach.auth.access import get_participant_for
 from coach.auth.actor import Actor
 from coach.auth.audit import audit
 from coach.auth.guards import require_roles
+from coach.auth.sessions import SESSION_COOKIE, hash_token
 from coach.choices import (
     AssessmentMode,
     Education,
@@ -28,10 +29,12 @@ from coach.choices import (
     LabourStatus,
     UnemploymentDuration,
 )
+from coach.errors import error_response
 from coach.flash import flash
 from coach.forms import today
 from coach.i18n import current_language
 from coach.i18n import gettext as _
+from coach.participant_portal import drafts
 from coach.participant_portal import flow as check_flow
 from coach.participant_portal.access_log import PAGE_LIMIT, count_events, readable_log
 from coach.participant_portal.chart import chart_for
@@ -59,9 +62,15 @@ def _no_consent(request: Request) -> Template:
 
 @get("/me", name="participant.home", guards=[participant_only], include_in_schema=False)
 async def home(request: Request) -> Template:
-    """Welcome the participant in plain words and show whether a check is due."""
+    """Welcome the participant in plain words: whether a check is due, and how long it is."""
     actor, participant = await _me(request)
     statuses = await participant_schedule(participant, today())
+    due = [get_instrument(name) for name in check_flow.due_instrument_ids(statuses)]
+    questions = sum(len(instrument.items) for instrument in due)
+    draft = await drafts.current(_owner(request))
+    begun = draft.flow if draft and not draft.saved and draft.flow.answered else None
+    if begun and begun.instrument_ids() != [instrument.id for instrument in due]:
+        begun = None  # "Start the check" begins the due one; this draft is not it
     await audit(request, "participant.home.view", "participant", participant.id)
     return Template(
         "me/home.html",
@@ -70,61 +79,154 @@ async def home(request: Request) -> Template:
             "actor": actor,
             "collect": may_collect(participant),
             "current": current_point(statuses),
-            "instruments": check_flow.start().instruments,
+            "due": due,
+            "questions": questions,
+            "minutes": check_flow.minutes_for(questions),
+            "begun": begun,
+            "instruments": all_instruments(),
         },
     )
 
 
-def _screen(flow: check_flow.Flow, error: str | None = None, status: int = 200) -> Template:
+def _owner(request: Request) -> drafts.Owner:
+    """Return whose draft this request may see: its session, cookie and participant."""
+    actor: Actor = request.user
+    cookie = request.cookies.get(SESSION_COOKIE) or ""
+    return drafts.Owner(actor.session_id, hash_token(cookie), actor.participant_id)
+
+
+def _go(request: Request, name: str, **params: object) -> Redirect:
+    # 303: after a POST the browser asks with GET, so Back and reload never post again.
+    return Redirect(url(request, name, **params) or "/me", status_code=303)
+
+
+def _go_to_screen(request: Request, flow: check_flow.Flow, number: int) -> Redirect:
+    if number > flow.total:
+        return _go(request, "participant.check.review")
+    return _go(request, "participant.check.screen", number=number)
+
+
+def _screen(
+    request: Request, flow: check_flow.Flow, number: int, error: str | None = None,
+    status: int = 200,
+) -> Template:
+    step = flow.step(number)
+    back = (url(request, "participant.check.screen", number=number - 1) if number > 1
+            else url(request, "participant.home"))
     return Template(
         "assess/question.html",
         status_code=status,
-        context={
-            "flow": flow,
-            "step": flow.current,
-            "error": error,
-            "language": current_language.get(),
-        },
+        context={"flow": flow, "step": step, "chosen": flow.answer_of(step), "back": back,
+                 "error": error, "language": current_language.get()},
     )
+
+
+def _no_such_question(request: Request, number: int) -> Response:
+    return error_response(request, 404, _(
+        "This check has no question %(number)s. Open the check again from your front page."
+    ) % {"number": number})
+
+
+def _start_again(request: Request) -> Template:
+    """The session's answers are gone (saved elsewhere, too old, or signed in anew)."""
+    return Template("assess/broken.html", status_code=409)
+
+
+async def _may_answer(request: Request) -> Participant | None:
+    _actor, participant = await _me(request)
+    return participant if may_collect(participant) else None
 
 
 @get("/me/check", name="participant.check", guards=[participant_only], include_in_schema=False)
 async def check_start(request: Request, only: FromQuery[str | None] = None) -> Response:
-    """Show the first question of the check, or of one instrument."""
-    _actor, participant = await _me(request)
-    if not may_collect(participant):
+    """Go to the check that is due (or one instrument): the one begun, or a new one."""
+    participant = await _may_answer(request)
+    if participant is None:
         return _no_consent(request)
-    try:
-        flow = check_flow.start(only)
-    except check_flow.FlowError:
-        return Redirect(url(request, "participant.home") or "/me", status_code=303)
-    return _screen(flow)
+    wanted = [only] if only else check_flow.due_instrument_ids(
+        await participant_schedule(participant, today()))
+    owner = _owner(request)
+    draft = await drafts.current(owner)
+    if draft and not draft.saved and draft.flow.instrument_ids() == wanted:
+        flow = draft.flow
+    else:
+        try:
+            flow = await drafts.begin(owner, wanted)
+        except check_flow.FlowError:
+            return _go(request, "participant.home")
+    return _go_to_screen(request, flow, flow.first_unanswered())
 
 
-@post(
-    "/me/check",
-    name="participant.check.step",
-    guards=[participant_only],
-    include_in_schema=False,
-    status_code=200,
-)
-async def check_step(request: Request) -> Response:
-    """Take one answer (or go back) and show the next screen; nothing is stored."""
-    _actor, participant = await _me(request)
-    if not may_collect(participant):
+async def _draft_or_redirect(request: Request) -> drafts.Draft | Response:
+    """Return the unsaved draft, or where to go instead: progress once saved, else a new check."""
+    draft = await drafts.current(_owner(request))
+    if draft is None:
+        return _go(request, "participant.check")
+    if draft.saved:
+        return _go(request, "participant.progress")
+    return draft
+
+
+@get("/me/check/{number:int}", name="participant.check.screen", guards=[participant_only],
+     include_in_schema=False)
+async def check_screen(request: Request, number: FromPath[int]) -> Response:
+    """Show one question with the answer already given to it, if any."""
+    if await _may_answer(request) is None:
+        return _no_consent(request)
+    draft = await _draft_or_redirect(request)
+    if not isinstance(draft, drafts.Draft):
+        return draft
+    flow = draft.flow
+    if number > flow.total:
+        return _no_such_question(request, number)
+    if not flow.may_show(number):
+        return _go_to_screen(request, flow, flow.first_unanswered())
+    return _screen(request, flow, number)
+
+
+@post("/me/check/{number:int}", name="participant.check.answer", guards=[participant_only],
+      include_in_schema=False, status_code=303)
+async def check_answer(request: Request, number: FromPath[int]) -> Response:
+    """Keep one answer on the server and go to the next screen; nothing is saved yet."""
+    if await _may_answer(request) is None:
         return _no_consent(request)
     form = await request.form()
+    owner = _owner(request)
     try:
-        flow = check_flow.from_form(form)
-        if form.get("go") == "back":
-            if flow.step == 0:
-                return Redirect(url(request, "participant.home") or "/me", status_code=303)
-            flow.back()
-        elif "answer" in form:
-            flow.choose(str(form.get("answer")))
+        flow = await drafts.answer(owner, number, form.get("answer"))
+    except drafts.NoDraft:
+        return _start_again(request)
+    except check_flow.NotYet:
+        draft = await drafts.current(owner)
+        if draft is None:
+            return _start_again(request)
+        return _go_to_screen(request, draft.flow, draft.flow.first_unanswered())
     except check_flow.FlowError:
-        return Template("assess/broken.html", status_code=400)
-    return _screen(flow)
+        draft = await drafts.current(owner)
+        if draft is None or number > draft.flow.total:
+            return _no_such_question(request, number)
+        message = (_("Please answer this question.") if form.get("answer") in (None, "")
+                   else _("That is not one of the answers. Please choose one of them."))
+        return _screen(request, draft.flow, number, message, status=422)
+    return _go_to_screen(request, flow, number + 1)
+
+
+@get("/me/check/review", name="participant.check.review", guards=[participant_only],
+     include_in_schema=False)
+async def check_review(request: Request) -> Response:
+    """Show every answer once more, with the button that saves them."""
+    if await _may_answer(request) is None:
+        return _no_consent(request)
+    draft = await _draft_or_redirect(request)
+    if not isinstance(draft, drafts.Draft):
+        return draft
+    if not draft.flow.complete:
+        return _go_to_screen(request, draft.flow, draft.flow.first_unanswered())
+    return Template("assess/question.html", context={
+        "flow": draft.flow, "step": None,
+        "back": url(request, "participant.check.screen", number=draft.flow.total),
+        "language": current_language.get(),
+    })
 
 
 @post(
@@ -135,28 +237,29 @@ async def check_step(request: Request) -> Response:
     status_code=303,
 )
 async def check_save(request: Request) -> Response:
-    """Store the confirmed check; the server scores it from the answers."""
+    """Store the reviewed check; the server scores it from the answers it kept."""
     actor, participant = await _me(request)
-    form = await request.form()
-    try:
-        flow = check_flow.from_form(form)
-    except check_flow.FlowError:
-        return Template("assess/broken.html", status_code=400)
-    if not flow.confirming:
-        return _screen(flow, _("Please answer this question."), status=400)
+    if not may_collect(participant):
+        return _no_consent(request)
     together = actor.together
-    try:
-        rows = await save_check(
-            participant.id,
-            flow.answers,
+
+    async def store(answers: dict[str, dict[str, int]]) -> list:
+        return await save_check(
+            participant.id, answers,
             mode=AssessmentMode.together if together else AssessmentMode.invite,
             recorded_by=actor.user_id if together else None,
         )
+
+    try:
+        draft, rows = await drafts.save(_owner(request), store)
+    except drafts.NoDraft:
+        return _start_again(request)
     except ConsentError:
         return _no_consent(request)
     except AnswerError:
-        flow.step = flow.first_unanswered()
-        return _screen(flow, _("Please answer this question."), status=400)
+        return _start_again(request)
+    if not draft.saved:
+        return _go_to_screen(request, draft.flow, draft.flow.first_unanswered())
     if rows:
         await audit(
             request,
@@ -169,7 +272,7 @@ async def check_save(request: Request) -> Response:
             },
         )
     flash(request, _("Thank you! Your answers have been saved."), "success")
-    return Redirect(url(request, "participant.progress") or "/me/progress", status_code=303)
+    return _go(request, "participant.progress")
 
 
 @get(
@@ -285,6 +388,7 @@ async def withdraw(request: Request) -> Redirect:
     """Withdraw consent: from now on nothing new is collected."""
     _actor, participant = await _me(request)
     if await withdraw_consent(participant.id, today()):
+        await drafts.discard_of_participant(participant.id)  # nothing more is collected
         await audit(request, "consent.withdraw", "participant", participant.id)
         flash(
             request,
@@ -297,7 +401,9 @@ async def withdraw(request: Request) -> Redirect:
 ROUTES = [
     home,
     check_start,
-    check_step,
+    check_screen,
+    check_answer,
+    check_review,
     check_save,
     progress,
     data_page,

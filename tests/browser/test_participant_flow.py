@@ -6,6 +6,8 @@ every screen is checked with axe-core (WCAG 2.1 A and AA) in Finnish, Swedish an
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from coach.assessments.tables import Assessment
@@ -19,6 +21,9 @@ WHO5_ANSWERS = [4, 3, 2, 3, 4]  # by hand: 4+3+2+3+4 = 16; 16 × 4 = 64 -> "good
 WAS_ANSWER = 7  # by hand: 7 -> "moderate" (6–7)
 LIFESTYLE_ANSWERS = [2, 3, 4, 1, 2]  # by hand: 12; 12 × 5 = 60 -> "fair" (41–70)
 TOTAL = len(WHO5_ANSWERS) + 1 + len(LIFESTYLE_ANSWERS)
+# A group starting today: its baseline asks all three instruments (the lifestyle check
+# has its own schedule; tests/browser/test_check_navigation.py answers a check without it).
+BASELINE_TODAY = dt.date.today()
 CHART_TITLE = {
     "fi": "Hyvinvointi (WHO-5)",
     "sv": "Välbefinnande (WHO-5)",
@@ -34,12 +39,14 @@ async def open_invite(page, participant) -> None:
     assert page.url.endswith("/me")
 
 
-async def answer_the_check(page, check_screens: bool, name: str = "") -> None:
-    """Answer every question by tapping its button; check some screens on the way."""
+async def answer_the_check(page, check_screens: bool, name: str = "", first: int = 1) -> None:
+    """Answer every question from `first` on by tapping its button; check some screens."""
     async with page.expect_navigation():
         await page.click("a[href='/me/check']")
     answers = WHO5_ANSWERS + [WAS_ANSWER] + LIFESTYLE_ANSWERS
     for number, value in enumerate(answers, start=1):
+        if number < first:
+            continue
         progress = await page.locator(".check-progress__count").inner_text()
         assert progress.replace(" ", "") == f"{number}/{TOTAL}"
         if check_screens and number in (1, len(WHO5_ANSWERS) + 1):  # a choice and the scale
@@ -80,7 +87,7 @@ async def assert_progress_chart(page, language: str) -> None:
 @pytest.mark.parametrize("language", ["fi", "sv", "en"])
 async def test_invite_link_check_and_progress_chart(page, live_server, language):
     await page.context.add_cookies([{"name": "lang", "value": language, "url": live_server}])
-    group = await make_group()
+    group = await make_group(starts_on=BASELINE_TODAY)
     participant = await make_participant(group, "Aino")
     await open_invite(page, participant)
     assert await page.get_attribute("html", "lang") == language
@@ -97,7 +104,7 @@ async def test_invite_link_check_and_progress_chart(page, live_server, language)
 
 async def test_fill_in_together_on_the_coachs_phone(page):
     coach = await make_user("kaisa", "coach")
-    group = await make_group(coaches=[coach])
+    group = await make_group(coaches=[coach], starts_on=BASELINE_TODAY)
     participant = await make_participant(group, "Aino")
     await sign_in(page, "kaisa", DEFAULT_PASSWORD)
     await page.goto(f"/participants/{participant.id}")
@@ -114,7 +121,7 @@ async def test_fill_in_together_on_the_coachs_phone(page):
 async def test_the_check_works_without_javascript(browser, live_server):
     context = await browser.new_context(**phone(live_server, java_script_enabled=False))
     page = await context.new_page()
-    participant = await make_participant(await make_group(), "Aino")
+    participant = await make_participant(await make_group(starts_on=BASELINE_TODAY), "Aino")
     await open_invite(page, participant)
     # Back on the second question returns to the first with its answer marked.
     async with page.expect_navigation():
@@ -122,12 +129,14 @@ async def test_the_check_works_without_javascript(browser, live_server):
     async with page.expect_navigation():
         await page.click("button[name=answer][value='4']")
     async with page.expect_navigation():
-        await page.click("button[name=go][value=back]")
+        await page.click("a.check-back")
     assert (await page.locator(".check-progress__count").inner_text()).replace(" ", "") == (
         f"1/{TOTAL}"
     )
     assert await page.locator("button.answer--chosen").get_attribute("value") == "4"
+    # The front page offers to go on where the participant left off.
     await page.goto("/me")
-    await answer_the_check(page, check_screens=False)
+    assert "Jatka vastaamista" in await page.locator("main").inner_text()
+    await answer_the_check(page, check_screens=False, first=2)
     await assert_stored_as_computed_by_hand(participant, "invite", None)
     await context.close()
