@@ -1,4 +1,10 @@
-"""Geometry of a progress chart; the template draws it as inline SVG (no chart library)."""
+"""Geometry of a progress chart; the template draws it as inline SVG (no chart library).
+
+The chart is drawn for a phone: at 360 px its 320 units are about 290-330 px wide, so
+a band's name written 16 units tall shows at 14 px or more. Each name goes where its
+band has room and the line and the dots do not pass; a name that fits nowhere is listed
+under the chart instead, so a name is never under the line, cut, or too small to read.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,16 @@ from coach.assessments.services import Progress
 
 WIDTH, HEIGHT = 320, 200
 LEFT, RIGHT, TOP, BOTTOM = 36, 12, 12, 28  # room for the axis labels
-MIN_LABEL_HEIGHT = 14  # a band's name is written only where it fits
+LABEL_FONT = 16  # in the chart's units; the template writes the same size
+# A generous guess of a name's box: wider than common sans-serif fonts draw it, so a name
+# placed by this guess is clear of the line in the browser too.
+CHAR_WIDTH = 0.62 * LABEL_FONT
+LABEL_HEIGHT = 1.25 * LABEL_FONT
+LABEL_PAD = 3  # between a name and its band's edge
+CLEARANCE = 4  # between a name and the line (half its width and a gap) or a dot
+DOT_RADIUS = 6
+SLIDE = 8  # how far a name moves left when the line is in its way
+TICK_SPACING = 18  # the least distance between two numbers on the score axis (14 px text)
 
 
 @dataclass(frozen=True)
@@ -24,8 +39,22 @@ class Dot:
 class Stripe:
     y: float
     height: float
-    label: str
+    label: str  # "" when the band's name is not written in it
     shaded: bool
+    label_x: float = 0.0  # where the name ends (text-anchor="end")
+    label_y: float = 0.0  # the name's baseline
+
+
+@dataclass(frozen=True)
+class Box:
+    left: float
+    top: float
+    right: float
+    bottom: float
+
+    def near(self, x: float, y: float, margin: float) -> bool:
+        return (self.left - margin <= x <= self.right + margin
+                and self.top - margin <= y <= self.bottom + margin)
 
 
 @dataclass(frozen=True)
@@ -40,6 +69,8 @@ class Chart:
     right: int
     top: int
     bottom: float
+    unplaced: list[str]  # "Excellent (10)": bands whose name fits nowhere in the chart
+    label_font: int = LABEL_FONT
 
 
 def _fmt(value: float) -> str:
@@ -68,18 +99,27 @@ def chart_for(progress: Progress) -> Chart:
         dots.append(
             Dot(round(LEFT + plot_w * share, 1), y_of(point.score), point.taken_on, point.score)
         )
-    stripes = []
+    stripes, unplaced = [], []
     bands = scoring.bands
     for index, band in enumerate(bands):
         # Stripes meet halfway between bands, so a one-value band (10 of 10) still shows.
         upper = high if index == len(bands) - 1 else (band.max + bands[index + 1].min) / 2
         lower = low if index == 0 else (bands[index - 1].max + band.min) / 2
         top, bottom = y_of(upper), y_of(lower)
-        height = round(bottom - top, 1)
-        label = band.label.get(progress.language) if height >= MIN_LABEL_HEIGHT else ""
-        stripes.append(Stripe(top, height, label, index % 2 == 0))
+        stripe = Stripe(top, round(bottom - top, 1), "", index % 2 == 0)
+        name = band.label.get(progress.language)
+        placed = place_label(name, stripe, dots, LEFT, WIDTH - RIGHT)
+        if placed is None and name:
+            scores = (_fmt(band.min) if band.min == band.max
+                      else f"{_fmt(band.min)}–{_fmt(band.max)}")
+            unplaced.append(f"{name} ({scores})")
+        stripes.append(placed or stripe)
     ticks = [(y_of(low), _fmt(low)), (y_of(high), _fmt(high))]
-    ticks += [(y_of(band.max), _fmt(band.max)) for band in scoring.bands[:-1]]
+    for band in scoring.bands[:-1]:
+        # A band's upper score is numbered only where it does not crowd another number.
+        y = y_of(band.max)
+        if all(abs(y - kept) >= TICK_SPACING for kept, _text in ticks):
+            ticks.append((y, _fmt(band.max)))
     return Chart(
         width=WIDTH,
         height=HEIGHT,
@@ -91,4 +131,47 @@ def chart_for(progress: Progress) -> Chart:
         right=WIDTH - RIGHT,
         top=TOP,
         bottom=TOP + plot_h,
+        unplaced=unplaced,
     )
+
+
+def label_box(name: str, end_x: float, baseline: float) -> Box:
+    """Return the box a name ending at end_x takes, by the generous guess of its width."""
+    # About four fifths of a line's height lie above the baseline.
+    top = baseline - 0.8 * LABEL_HEIGHT
+    return Box(end_x - len(name) * CHAR_WIDTH, top, end_x, top + LABEL_HEIGHT)
+
+
+def crosses(box: Box, dots: list[Dot]) -> bool:
+    """Say whether a dot, or the line through the dots, comes near the box."""
+    if any(box.near(dot.x, dot.y, DOT_RADIUS + CLEARANCE) for dot in dots):
+        return True
+    for start, end in zip(dots, dots[1:], strict=False):
+        # Walk the segment in steps of about one unit: plain, and exact enough at this scale.
+        steps = max(1, int(max(abs(end.x - start.x), abs(end.y - start.y))))
+        for step in range(steps + 1):
+            share = step / steps
+            if box.near(start.x + (end.x - start.x) * share,
+                        start.y + (end.y - start.y) * share, CLEARANCE):
+                return True
+    return False
+
+
+def place_label(name: str, stripe: Stripe, dots: list[Dot], left: float,
+                right: float) -> Stripe | None:
+    """Return the stripe with its name placed clear of the line, or None if it fits nowhere."""
+    if not name or stripe.height < LABEL_HEIGHT + 2 * LABEL_PAD:
+        return None
+    baselines = (stripe.y + LABEL_PAD + 0.8 * LABEL_HEIGHT,  # at the top of the band
+                 stripe.y + stripe.height - LABEL_PAD - 0.2 * LABEL_HEIGHT)  # at its bottom
+    width = len(name) * CHAR_WIDTH
+    for baseline in baselines:
+        # From the right edge leftwards, where names have always stood; the first spot
+        # clear of the line wins.
+        end_x = right - LABEL_PAD
+        while end_x - width >= left + LABEL_PAD:
+            if not crosses(label_box(name, end_x, baseline), dots):
+                return Stripe(stripe.y, stripe.height, name, stripe.shaded,
+                              round(end_x, 1), round(baseline, 1))
+            end_x -= SLIDE
+    return None
