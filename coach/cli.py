@@ -69,6 +69,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     return run_export(args)
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from coach.backup import run_backup
+
+    return run_backup(args)
+
+
 def cmd_user_add(args: argparse.Namespace) -> int:
     from coach.accounts.services import PasswordRejected, create_user
     from coach.app import bind_tables
@@ -105,7 +111,8 @@ def cmd_invite(args: argparse.Namespace) -> int:
     async def invite() -> str | None:
         if not await Participant.exists().where(Participant.id == args.participant_id):
             return None
-        token = await create_invite(args.participant_id, None, settings.invite_valid_days)
+        # A new personal link: the participant's older link stops working.
+        token = await create_invite(args.participant_id, None)
         await record("invite.create", actor_label="cli", target_type="participant",
                      target_id=args.participant_id)
         return token
@@ -150,6 +157,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="for a spreadsheet in the Finnish locale: semicolon, decimal comma")
     export.set_defaults(func=cmd_export)
 
+    backup = commands.add_parser(
+        "backup", help="write a checked copy of the SQLite database while the app runs "
+        "(on PostgreSQL: print the pg_dump command)"
+    )
+    backup.add_argument("dest", help="file to write, or a folder to write a dated file into")
+    backup.add_argument("--overwrite", action="store_true", help="replace DEST if it exists")
+    backup.set_defaults(func=cmd_backup)
+
     user = commands.add_parser("user", help="manage staff users")
     user_commands = user.add_subparsers(dest="user_command", required=True)
     user_add = user_commands.add_parser("add", help="create a staff user")
@@ -158,8 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     user_add.set_defaults(func=cmd_user_add)
 
     invite = commands.add_parser(
-        "invite", help="print a participant's personal sign-in link (usable once, base: "
-        "$COACH_BASE_URL)"
+        "invite", help="print a new personal link for a participant (works until the "
+        "six-month follow-up is over; their older link stops working; base: $COACH_BASE_URL)"
     )
     invite.add_argument("participant_id", type=int)
     invite.set_defaults(func=cmd_invite)

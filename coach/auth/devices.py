@@ -47,7 +47,8 @@ def issue_device(settings: Settings, user_id: int) -> str:
 
 def read_device(settings: Settings, value: str | None) -> KnownDevice | None:
     """Return the device a cookie value names, if its signature holds and it is not too old."""
-    if not value or len(value) > _MAX_LENGTH:
+    # isascii: hmac.compare_digest raises TypeError on other text (a cookie with "é" was a 500).
+    if not value or len(value) > _MAX_LENGTH or not value.isascii():
         return None
     parts = value.split(".")
     if len(parts) != 4 or not parts[0].isdigit() or not parts[1].isdigit():

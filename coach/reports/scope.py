@@ -112,6 +112,9 @@ def parse_scope(groups: Groups, group: str | None, year: str | None) -> Scope:
     group = (group or "").strip()
     year = (year or "").strip()
     if group:
+        # Keys are ASCII; hmac.compare_digest raises TypeError on other text (was a 500).
+        if not group.isascii():
+            raise ScopeError("no such group")
         for info in groups.groups:
             if hmac.compare_digest(info.key, group[:GROUP_KEY_LENGTH]) and len(group) == len(
                     info.key):
