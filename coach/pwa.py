@@ -20,10 +20,14 @@ from coach.i18n import LANGUAGES, current_language
 from coach.i18n import gettext as _
 from coach.ui import STATIC_DIR, static_url
 
-# Only these files are cached on the device: code, styles and icons, never a page.
+# Only these files are cached on the device: code, styles and icons. The one exception,
+# a signed-in coach's "Log a meeting" pages, is the service worker's (see sw.js).
 PRECACHE = (
     "app.css",
     "app.js",
+    "offline-queue.js",
+    "connection-note.js",
+    "offline-page.js",
     "vendor/htmx/htmx.min.js",
     "icons/icon.svg",
     "icons/icon-192.png",

@@ -14,6 +14,7 @@ from litestar.template.config import TemplateConfig
 
 from coach import i18n
 from coach.labels import label
+from coach.offline import queue_settings
 from coach.reports.labels import local_time, policy_label
 from coach.settings import FRONTEND_DIR
 from coach.submissions.service import new_key
@@ -54,6 +55,7 @@ def make_environment() -> Environment:
     environment.globals["local_time"] = local_time
     # Forms that create rows carry a fresh key, so a repeat of the same entry saves once.
     environment.globals["new_submission_key"] = new_key
+    environment.globals["offline_queue_settings"] = queue_settings
     return environment
 
 
