@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.htmx import HTMXPlugin
@@ -12,7 +12,7 @@ from litestar.static_files import create_static_files_router
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 
-from coach import piccolo_app, pwa
+from coach import offline, piccolo_app, pwa
 from coach.admin import routes as admin_routes
 from coach.assessments.care import load_help_contacts
 from coach.assessments.instruments import load_instruments
@@ -77,19 +77,24 @@ def route_handlers() -> list:
         healthz,
         choose_language,
         *pwa.ROUTES,
-        *auth_routes.ROUTES,
-        *invite_routes.ROUTES,
-        *admin_routes.ROUTES,
-        *audit_routes.ROUTES,
-        *home_routes.ROUTES,
-        *group_routes.ROUTES,
-        *meeting_routes.ROUTES,
-        *participant_routes.ROUTES,
-        *portal_routes.ROUTES,
-        *erasure_routes.ROUTES,
-        *funder_routes.ROUTES,
-        *report_routes.ROUTES,
-        *export_routes.ROUTES,
+        *offline.ROUTES,
+        # HTML pages for people stay out of the OpenAPI document: it describes what a script
+        # may rely on, and pages were listed there as JSON (tests/test_api_schema_fuzz.py).
+        Router(path="/", include_in_schema=False, route_handlers=[
+            *auth_routes.ROUTES,
+            *invite_routes.ROUTES,
+            *admin_routes.ROUTES,
+            *audit_routes.ROUTES,
+            *home_routes.ROUTES,
+            *group_routes.ROUTES,
+            *meeting_routes.ROUTES,
+            *participant_routes.ROUTES,
+            *portal_routes.ROUTES,
+            *erasure_routes.ROUTES,
+            *funder_routes.ROUTES,
+            *report_routes.ROUTES,
+            *export_routes.ROUTES,
+        ]),
         create_static_files_router(
             path="/static",
             directories=[Path(FRONTEND_DIR / "static")],

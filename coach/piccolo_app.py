@@ -10,6 +10,7 @@ from coach.audit.tables import AuditEvent
 from coach.auth.tables import ApiToken, Invite, ThrottleEvent, WebSession
 from coach.groups.tables import CoachingGroup, GroupCoach
 from coach.meetings.tables import Attendance, Meeting
+from coach.participant_portal.tables import CheckDraft
 from coach.participants.tables import KeptAttendance, Participant, StatusChange
 from coach.reports.tables import ProjectSetting, ReportSnapshot
 from coach.submissions.tables import FormSubmission
@@ -31,6 +32,7 @@ TABLES = [
     Invite,
     ThrottleEvent,
     ApiToken,
+    CheckDraft,
     ProjectSetting,
     ReportSnapshot,
     FormSubmission,

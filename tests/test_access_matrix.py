@@ -61,6 +61,7 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("GET", "/sw.js"): PUBLIC_PAGE,
     ("GET", "/manifest.webmanifest"): PUBLIC_PAGE,
     ("GET", "/offline"): PUBLIC_PAGE,
+    ("GET", "/offline/session"): STAFF_PAGE,  # the offline queue's owner and CSRF token
     ("GET", "/static/{file_path:path}"): PUBLIC_PAGE,
     ("POST", "/language"): Expect(303, 303, 303, 303, 303, 303),
     # The OpenAPI document and its viewers: any signed-in staff member.
@@ -77,7 +78,9 @@ MATRIX: dict[tuple[str, str], Expect] = {
     # Signing in and out
     ("GET", "/login"): PUBLIC_PAGE,
     ("POST", "/login"): Expect(422, 422, 422, 422, 422, 422),
-    ("POST", "/logout"): Expect(303, 303, 303, 303, 303, 303),
+    # A participant on their own phone is asked once first (tests/test_personal_link.py).
+    ("POST", "/logout"): Expect(303, OK, 303, 303, 303, 303),
+    ("GET", "/signed-out"): PUBLIC_PAGE,
     ("GET", "/password"): Expect(303, 403, OK, OK, OK, OK),
     ("POST", "/password"): Expect(303, 403, 422, 422, 422, 422),
     # Invites and "fill in together"
@@ -105,9 +108,11 @@ MATRIX: dict[tuple[str, str], Expect] = {
         Expect(303, 403, 403, 403, 403, 303),
     ("POST", "/admin/groups/{group_id:int}/close"): Expect(303, 403, 403, 403, 403, 303),
     ("GET", "/admin/audit"): ADMIN_PAGE,
+    ("GET", "/admin/audit.csv"): ADMIN_PAGE,  # the log as CSV (issue 11 point 14)
     # The coach's phone (issue 4)
     ("GET", "/"): Expect(303, 303, OK, OK, OK, OK),  # a participant is sent to /me
     ("GET", "/groups/{group_id:int}"): GROUP_PAGE,
+    ("GET", "/groups/{group_id:int}/meetings"): GROUP_PAGE,  # all meetings, paged (issue 11)
     ("GET", "/groups/{group_id:int}/meetings/new"): GROUP_PAGE,
     ("POST", "/groups/{group_id:int}/meetings/new"): GROUP_FORM,
     ("GET", "/meetings/{meeting_id:int}/edit"): GROUP_PAGE,
@@ -131,10 +136,14 @@ MATRIX: dict[tuple[str, str], Expect] = {
         Expect(303, 403, 303, 404, 403, 303),
     # The participant's own pages (issue 5)
     ("GET", "/me"): PARTICIPANT_PAGE,
-    ("GET", "/me/check"): PARTICIPANT_PAGE,
-    # An empty form is not one the check wrote: 400 and the "start again" page.
-    ("POST", "/me/check"): Expect(303, 400, 403, 403, 403, 403),
-    ("POST", "/me/check/save"): Expect(303, 400, 403, 403, 403, 403),
+    # The check, screen by screen (issue 11 point 6): /me/check begins the due check and
+    # sends the browser to its first screen; without a begun check a screen sends there
+    # too, and an answer or a Save finds no answers to add to (409, "start again").
+    ("GET", "/me/check"): Expect(303, 303, 403, 403, 403, 403),
+    ("GET", "/me/check/{number:int}"): Expect(303, 303, 403, 403, 403, 403),
+    ("POST", "/me/check/{number:int}"): Expect(303, 409, 403, 403, 403, 403),
+    ("GET", "/me/check/review"): Expect(303, 303, 403, 403, 403, 403),
+    ("POST", "/me/check/save"): Expect(303, 409, 403, 403, 403, 403),
     ("GET", "/me/progress"): PARTICIPANT_PAGE,
     ("GET", "/me/data"): PARTICIPANT_PAGE,
     ("GET", "/me/data.json"): PARTICIPANT_PAGE,
@@ -156,6 +165,8 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("GET", "/admin/participants/{participant_id:int}/erase"): ADMIN_PAGE,
     ("POST", "/admin/participants/{participant_id:int}/erase"):
         Expect(303, 403, 403, 403, 403, 303),
+    # Participants who withdrew consent, waiting for erasure (issue 11 point 3)
+    ("GET", "/admin/erasure"): ADMIN_PAGE,
 }
 
 
@@ -237,6 +248,11 @@ async def _meeting_id(world: World) -> int:
 @param("user_id")
 async def _user_id(world: World) -> int:
     return world.coach.id
+
+
+@param("number")
+async def _question_number(world: World) -> int:
+    return 1
 
 
 @param("token")
@@ -321,7 +337,10 @@ async def status_for(app, method: str, path: str, actor: str, world: World) -> i
             data={} if method == "POST" else None,
         )
     if actor == "anonymous" and response.status_code == 303 and not is_public(method, path):
-        assert response.headers["location"].startswith("/login"), (method, path)
+        # Participants' pages send a stranger (or a participant whose session ended) to
+        # the participants' "open your personal link" page; every other page to sign-in.
+        expected = "/signed-out" if path == "/me" or path.startswith("/me/") else "/login"
+        assert response.headers["location"].startswith(expected), (method, path)
     return response.status_code
 
 

@@ -34,7 +34,8 @@ async def participants_of(group_ids: list[int]) -> list[dict[str, Any]]:
         return []
     return await (Participant.select(Participant.id, Participant.group, Participant.display_name,
                                      Participant.enrolled_on, Participant.exited_on,
-                                     Participant.status_at_entry, Participant.created_at)
+                                     Participant.status_at_entry, Participant.created_at,
+                                     Participant.consent_withdrawn_on)
                   .where(Participant.group.is_in(group_ids))
                   .where(Participant.erased_at.is_null())
                   .order_by(Participant.display_name).order_by(Participant.id))
@@ -128,6 +129,8 @@ def quiet_participants(people: list[dict[str, Any]],
     for person in people:
         if person["exited_on"] is not None and person["exited_on"] <= today:
             continue
+        if person["consent_withdrawn_on"] is not None:
+            continue  # no news is recorded after consent is withdrawn: nothing to ask
         stamps = [local_date(row["recorded_at"]) for row in history_by_id.get(person["id"], [])]
         stamps.append(local_date(person["created_at"]))
         if max(stamps) <= limit:
@@ -180,12 +183,28 @@ async def groups_for_home(group_ids: list[int], today: dt.date
         mine = people_by_group[group["id"]]
         group["running"] = group["starts_on"] <= today <= group["ends_on"]
         group["logged_today"] = group["id"] in logged_today
-        group["participant_count"] = sum(
-            1 for person in mine if person["exited_on"] is None or person["exited_on"] > today)
+        # Marked on the card, so the coach knows why they get no next steps any more.
+        group["withdrawn"] = [person for person in mine
+                              if person["consent_withdrawn_on"] is not None]
+        group.update(card_counts(mine, group["ends_on"], today))
         group["quiet"] = quiet_participants(mine, history_by_id, today)
         group["due"] = await due_checks(row, today)
         group["to_see"] = people_to_see(group["due"], group["quiet"])
     return groups, earlier
+
+
+def card_counts(people: list[dict[str, Any]], ends_on: dt.date, today: dt.date
+                ) -> dict[str, Any]:
+    """Count the people a group's home card speaks of, so its count matches its names.
+
+    Once the group has ended, everyone is in the follow-up (checks at the end and six
+    months after), whether or not they were marked as left: "0 participants" above the
+    names of people due a check would make no sense.
+    """
+    left = sum(1 for person in people
+               if person["exited_on"] is not None and person["exited_on"] <= today)
+    return {"follow_up": today > ends_on, "follow_up_count": len(people),
+            "participant_count": len(people) - left, "left_count": left}
 
 
 def people_to_see(due: list[dict[str, Any]], quiet: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -211,3 +230,28 @@ async def group_is_closed(group_id: int) -> bool:
     """Say whether an admin has closed the group (no new participants, no checks)."""
     return await CoachingGroup.exists().where(
         (CoachingGroup.id == group_id) & CoachingGroup.closed_at.is_not_null())
+
+
+MEETINGS_PER_PAGE = 20
+
+
+def page_count(total: int, per_page: int = MEETINGS_PER_PAGE) -> int:
+    """Return how many pages a list fills; an empty list still has its first page."""
+    return max(1, -(-total // per_page))
+
+
+def read_page(raw: str | None, pages: int) -> int | None:
+    """Return the page number asked for (1 when none), or None if it is not 1..pages."""
+    if raw is None or raw == "":
+        return 1
+    # Digits only and short: "-1", "1e9" and a thousand digits are no page.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6):
+        return None
+    number = int(raw)
+    return number if 1 <= number <= pages else None
+
+
+async def meetings_page(group_id: int, number: int) -> list[dict[str, Any]]:
+    """Return one page of the group's meetings, newest first, with how many came."""
+    return await recent_meetings(group_id, limit=MEETINGS_PER_PAGE,
+                                 offset=(number - 1) * MEETINGS_PER_PAGE)

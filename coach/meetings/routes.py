@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from litestar import Request, get, post
@@ -21,6 +22,8 @@ from coach.i18n import gettext as _
 from coach.labels import options
 from coach.meetings import services
 from coach.meetings.tables import Meeting
+from coach.submissions.requests import submission_of
+from coach.submissions.service import earlier_target, save_once
 from coach.web import page
 
 coach_or_admin = require_roles("coach", "admin")
@@ -34,7 +37,8 @@ def submitted(data: FormMultiDict) -> dict[str, Any]:
     """Return the form as typed, to show it again."""
     return {"held_on": text(data, "held_on"), "duration_minutes": text(data, "duration_minutes"),
             "themes": data.getall("themes", []), "present": data.getall("present", []),
-            "private_note": text(data, "private_note"), "version": text(data, "version")}
+            "private_note": text(data, "private_note"), "version": text(data, "version"),
+            "submission_key": text(data, "submission_key")}
 
 
 def error_status(request: Request) -> int:
@@ -59,6 +63,19 @@ async def show_form(request: Request, group: CoachingGroup, form: dict[str, Any]
     return page(request, FORM, context, block="meeting_form", status_code=status_code)
 
 
+def roster_day(group: CoachingGroup, cleaned: dict[str, Any], errors: dict[str, str]
+               ) -> dt.date:
+    """Return the date whose roster a new meeting's form shows after a post.
+
+    A refused date (a mistyped year) has nobody on its roster: showing it would wipe the
+    coach's ticks, and the empty list would stay after the date is corrected. So the form
+    keeps the roster of today, within the group's run, until the date is valid.
+    """
+    if "held_on" in cleaned and "held_on" not in errors:
+        return cleaned["held_on"]
+    return min(max(today(), group.starts_on), group.ends_on)
+
+
 async def save_or_show(request: Request, group: CoachingGroup,
                        meeting: Meeting | None) -> tuple[dict[str, Any] | None, Response | None]:
     """Validate a posted meeting; return its values, or the response that shows the form."""
@@ -67,16 +84,18 @@ async def save_or_show(request: Request, group: CoachingGroup,
     cleaned, errors = services.validate_meeting(data, form["themes"], form["present"], group,
                                                 today())
     errors = errors or await services.check_roster(group.id, cleaned, meeting)
-    day = cleaned.get("held_on") or (meeting.held_on if meeting else today())
     if meeting is None:
-        people = await services.roster(group.id, day)
+        people = await services.roster(group.id, roster_day(group, cleaned, errors))
     else:
         people = await services.meeting_roster(meeting)
+    # Whatever went wrong, the coach's ticks stay on the form they see next.
+    people = await services.with_ticked(group.id, people, cleaned.get("present", set()))
     if errors or (request.htmx and data.get("validate_only")):
         status = 200 if data.get("validate_only") else error_status(request)
         return None, await show_form(request, group, form, people, meeting=meeting,
                                      errors=errors, status_code=status)
-    others = await services.same_day_count(group.id, day, meeting.id if meeting else None)
+    others = await services.same_day_count(group.id, cleaned["held_on"],
+                                           meeting.id if meeting else None)
     same_day = bool(others) and not data.get("confirm_same_day")
     nobody = (services.nobody_ticked(cleaned["present"], people)
               and not data.get("confirm_nobody_present"))
@@ -106,13 +125,26 @@ async def new_meeting(request: Request, group_id: FromPath[int]) -> Response:
 async def create_meeting(request: Request, group_id: FromPath[int]) -> Response:
     """Save a new meeting with its attendance, then go back to the group."""
     group = await get_group_for(request.user, group_id)
+    submission = await submission_of(request)
+    # A repeat of a saved entry answers as the first save did, before any check: the
+    # meeting it saved would otherwise make it ask "a second meeting on this day?".
+    if submission is not None and (target := await earlier_target(submission)) is not None:
+        flash(request, _("Meeting saved."), "success")
+        return Redirect(target, status_code=303)
     cleaned, response = await save_or_show(request, group, None)
     if cleaned is None:
         return response
-    meeting = await services.create_meeting(group.id, cleaned, request.user.user_id)
-    await audit(request, "meeting.create", "meeting", meeting.id, audit_detail(group, cleaned))
+
+    async def write() -> str:
+        meeting = await services.create_meeting(group.id, cleaned, request.user.user_id)
+        await audit(request, "meeting.create", "meeting", meeting.id,
+                    audit_detail(group, cleaned))
+        return request.app.route_reverse("group", group_id=group.id)
+
+    # A double tap, or the phone's queue sending again after a lost answer, saves once.
+    target, _repeated = await save_once(submission, write)
     flash(request, _("Meeting saved."), "success")
-    return Redirect(request.app.route_reverse("group", group_id=group.id), status_code=303)
+    return Redirect(target, status_code=303)
 
 
 @get("/meetings/{meeting_id:int}/edit", name="meeting_edit", guards=[coach_or_admin])

@@ -29,6 +29,7 @@ from coach.i18n import format_day
 from coach.i18n import gettext as _
 from coach.labels import label
 from coach.meetings.tables import Attendance, Meeting
+from coach.participants.consent import ConsentWithdrawn, has_withdrawn, locked_people
 from coach.participants.tables import Participant
 
 MAX_DURATION_MINUTES = 600
@@ -37,26 +38,88 @@ MAX_VERSION = 2**31 - 1
 
 
 async def roster(group_id: int, on: dt.date) -> list[dict[str, Any]]:
-    """Return the participants who belonged to the group on a date, by name."""
-    return await (Participant.select(Participant.id, Participant.display_name)
+    """Return the participants who belonged to the group on a date, by name.
+
+    Those who withdrew consent come with `withdrawn` set: the form lists them as such, and
+    no attendance is recorded for them (see `tickable`).
+    """
+    rows = await (Participant.select(Participant.id, Participant.display_name,
+                                     Participant.consent_withdrawn_on)
                   .where(Participant.group == group_id)
                   .where(Participant.erased_at.is_null())
                   .where(Participant.enrolled_on <= on)
                   .where((Participant.exited_on.is_null()) | (Participant.exited_on >= on))
                   .order_by(Participant.display_name).order_by(Participant.id))
+    for row in rows:
+        row["withdrawn"] = has_withdrawn(row)
+    return rows
+
+
+def tickable(people: list[dict[str, Any]]) -> set[int]:
+    """Return the ids of the listed people whose attendance may be recorded."""
+    return {row["id"] for row in people if not row.get("withdrawn")}
 
 
 async def meeting_roster(meeting: Meeting) -> list[dict[str, Any]]:
-    """Return everyone with an attendance row for the meeting or in the group on its date."""
+    """Return everyone with an attendance row for the meeting or in the group on its date.
+
+    `stored` is the saved tick, which the form shows as text for people who withdrew consent.
+    """
     people = {row["id"]: row for row in await roster(meeting.group, meeting.held_on)}
     recorded = await (Attendance.select(Attendance.participant.id.as_alias("id"),
                                         Attendance.participant.display_name.as_alias(
-                                            "display_name"))
+                                            "display_name"),
+                                        Attendance.participant.consent_withdrawn_on.as_alias(
+                                            "consent_withdrawn_on"),
+                                        Attendance.present)
                       .where(Attendance.meeting == meeting.id)
                       .where(Attendance.participant.erased_at.is_null()))
     for row in recorded:
-        people.setdefault(row["id"], row)
+        person = people.setdefault(row["id"], {"id": row["id"],
+                                               "display_name": row["display_name"],
+                                               "withdrawn": has_withdrawn(row)})
+        person["stored"] = bool(row["present"])
     return sorted(people.values(), key=lambda row: (row["display_name"].casefold(), row["id"]))
+
+
+async def _stored_present(meeting_id: int | None) -> set[int]:
+    if meeting_id is None:
+        return set()
+    return set(await (Attendance.select(Attendance.participant)
+                      .where(Attendance.meeting == meeting_id)
+                      .where(Attendance.present.eq(True)).output(as_list=True)))
+
+
+async def refused_ticks(group_id: int, present: set[int],
+                        meeting_id: int | None = None) -> list[str]:
+    """Return the names of ticked people of the group who withdrew consent.
+
+    A tick the meeting already holds is no new data, so it is not refused (it is kept).
+    """
+    if not present:
+        return []
+    rows = await (Participant.select(Participant.id, Participant.display_name)
+                  .where(Participant.group == group_id)
+                  .where(Participant.id.is_in(sorted(present)))
+                  .where(Participant.consent_withdrawn_on.is_not_null())
+                  .where(Participant.erased_at.is_null()))
+    kept = await _stored_present(meeting_id)
+    return [row["display_name"] for row in rows if row["id"] not in kept]
+
+
+async def _lock_group(group_id: int, present: set[int], meeting_id: int | None) -> set[int]:
+    """Lock the group's people, refuse new ticks of those who withdrew; return their ids.
+
+    Call inside the saving transaction: a withdrawal at the same moment then comes wholly
+    before the save (and is seen here) or after it.
+    """
+    people = await locked_people(Participant.group == group_id)
+    withdrawn = {row["id"]: row["display_name"] for row in people if has_withdrawn(row)}
+    kept = await _stored_present(meeting_id)
+    refused = [name for pid, name in withdrawn.items() if pid in present and pid not in kept]
+    if refused:
+        raise ConsentWithdrawn(refused)
+    return set(withdrawn)
 
 
 def new_form(group: CoachingGroup, today: dt.date) -> dict[str, Any]:
@@ -118,10 +181,17 @@ def validate_meeting(data: Mapping[str, Any], themes: list[str], present: list[s
 
 async def check_roster(group_id: int, cleaned: dict[str, Any],
                        meeting: Meeting | None = None) -> Errors:
-    """Refuse ticked people who were not in the group on the meeting's date."""
+    """Refuse ticked people who withdrew consent or were not in the group on the date."""
     if "held_on" not in cleaned or "present" not in cleaned:
         return {}
-    allowed = {row["id"] for row in await roster(group_id, cleaned["held_on"])}
+    # The roster first: a withdrawal between the two reads is then seen by the second,
+    # and named as such rather than as "not in the group".
+    allowed = tickable(await roster(group_id, cleaned["held_on"]))
+    refused = await refused_ticks(group_id, cleaned["present"],
+                                  meeting.id if meeting is not None else None)
+    if refused:
+        return {"present": _("Consent has been withdrawn, so nothing new is recorded about: "
+                             "%(names)s.") % {"names": ", ".join(sorted(refused))}}
     if meeting is not None:
         allowed |= set(await (Attendance.select(Attendance.participant)
                               .where(Attendance.meeting == meeting.id).output(as_list=True)))
@@ -151,14 +221,18 @@ def nobody_ticked(present: set[int], people: list[dict[str, Any]]) -> bool:
     A meeting nobody came to is rare and usually means the ticks were forgotten, so the
     form asks once; with nobody on the roster there is nothing to forget.
     """
-    return bool(people) and not present
+    return bool(tickable(people)) and not present
 
 
 async def create_meeting(group_id: int, cleaned: dict[str, Any],
                          created_by: int | None) -> Meeting:
-    """Save a meeting and one attendance row for each person in the group that day."""
-    people = [row["id"] for row in await roster(group_id, cleaned["held_on"])]
+    """Save a meeting and one attendance row for each person in the group that day.
+
+    Nobody who withdrew consent gets a row; ticking one of them refuses the whole save.
+    """
     async with Meeting._meta.db.transaction():
+        await _lock_group(group_id, cleaned["present"], None)
+        people = sorted(tickable(await roster(group_id, cleaned["held_on"])))
         stamp = now()
         meeting = Meeting(group=group_id, held_on=cleaned["held_on"],
                           duration_minutes=cleaned["duration_minutes"], themes=cleaned["themes"],
@@ -177,11 +251,14 @@ async def update_meeting(meeting: Meeting, cleaned: dict[str, Any], version: int
     """Save edited values and attendance if the meeting is still at `version`; else False.
 
     `version` is the one the edit form was rendered from (by default the loaded one).
-    People joining on the new date get an attendance row too.
+    People joining on the new date get an attendance row too. The stored ticks of people
+    who withdrew consent stay as they are until an admin erases them; a new tick for one
+    of them refuses the whole save.
     """
     version = meeting.version if version is None else version
-    people = {row["id"] for row in await roster(meeting.group, cleaned["held_on"])}
     async with Meeting._meta.db.transaction():
+        withdrawn = await _lock_group(meeting.group, cleaned["present"], meeting.id)
+        people = tickable(await roster(meeting.group, cleaned["held_on"]))
         # Check and write in one statement: of two saves of the same version, the
         # database lets exactly one match (PostgreSQL re-reads the row after the lock).
         saved = await Meeting.update({
@@ -203,9 +280,11 @@ async def update_meeting(meeting: Meeting, cleaned: dict[str, Any], version: int
                    for pid in sorted(people - existing)]
         if missing:
             await Attendance.insert(*missing)
-        present = sorted(cleaned["present"])
-        await Attendance.update({Attendance.present: False}).where(
-            Attendance.meeting == meeting.id)
+        present = sorted(cleaned["present"] - withdrawn)
+        changeable = Attendance.meeting == meeting.id
+        if withdrawn:
+            changeable &= Attendance.participant.not_in(sorted(withdrawn))
+        await Attendance.update({Attendance.present: False}).where(changeable)
         if present:
             await Attendance.update({Attendance.present: True}).where(
                 (Attendance.meeting == meeting.id) & Attendance.participant.is_in(present))
@@ -218,9 +297,15 @@ async def set_attendance(meeting: Meeting, participant_id: int, present: bool,
 
     A tick is one person's fact, so it is saved whatever else changed; it still counts
     as a new version, so an edit form rendered before it cannot silently undo it.
-    `meeting.version` becomes the new version.
+    `meeting.version` becomes the new version. A person who withdrew consent keeps the
+    stored tick: refused with ConsentWithdrawn.
     """
     async with Meeting._meta.db.transaction():
+        # Only this group's people: a crafted id of someone else's must not name them.
+        person = await locked_people((Participant.id == participant_id)
+                                     & (Participant.group == meeting.group))
+        if person and has_withdrawn(person[0]):
+            raise ConsentWithdrawn([person[0]["display_name"]])
         changed = await Attendance.update({Attendance.present: present}).where(
             (Attendance.meeting == meeting.id) & (Attendance.participant == participant_id)
         ).returning(Attendance.id)
@@ -296,13 +381,14 @@ async def delete_meeting(meeting: Meeting) -> None:
         await Meeting.delete().where(Meeting.id == meeting.id)
 
 
-async def recent_meetings(group_id: int, limit: int = 5) -> list[dict[str, Any]]:
-    """Return the latest meetings with how many came, newest first."""
+async def recent_meetings(group_id: int, limit: int = 5, offset: int = 0
+                          ) -> list[dict[str, Any]]:
+    """Return the latest meetings with how many came, newest first, skipping `offset`."""
     meetings = await (Meeting.select(Meeting.id, Meeting.held_on, Meeting.duration_minutes,
                                      Meeting.themes)
                       .where(Meeting.group == group_id)
                       .order_by(Meeting.held_on, ascending=False)
-                      .order_by(Meeting.id, ascending=False).limit(limit))
+                      .order_by(Meeting.id, ascending=False).limit(limit).offset(offset))
     if not meetings:
         return []
     rows = await (Attendance.select(Attendance.meeting, Attendance.present)
@@ -321,3 +407,24 @@ async def get_meeting_for(actor: Actor, meeting_id: int) -> tuple[Meeting, Coach
     if meeting is None:
         raise NotFoundException()
     return meeting, await get_group_for(actor, meeting.group)
+
+
+async def with_ticked(group_id: int, people: list[dict[str, Any]],
+                      ticked: set[int]) -> list[dict[str, Any]]:
+    """Return the roster plus any ticked people of the group it lacks, by name.
+
+    A form shown again after an error must keep every tick the coach made, also of someone
+    not in the group on the date typed (the error names them, so they can be unticked).
+    """
+    missing = ticked - {row["id"] for row in people}
+    if not missing:
+        return people
+    extra = await (Participant.select(Participant.id, Participant.display_name,
+                                      Participant.consent_withdrawn_on)
+                   .where(Participant.group == group_id)
+                   .where(Participant.id.is_in(sorted(missing)))
+                   .where(Participant.erased_at.is_null()))
+    for row in extra:
+        row["withdrawn"] = has_withdrawn(row)
+    return sorted([*people, *extra],
+                  key=lambda row: (row["display_name"].casefold(), row["id"]))
