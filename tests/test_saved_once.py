@@ -123,3 +123,51 @@ async def test_four_sends_of_one_meeting_at_the_same_moment_save_one(app, monkey
     assert await Meeting.count() == 1
     assert await Attendance.count().where(Attendance.present.eq(True)) == 1
     assert len(await audit_actions("meeting.create")) == 1
+
+
+# --- news and a new participant ---------------------------------------------------------------
+
+def news_form(key: str, **changes) -> dict:
+    data = {"status": "employed_full_time", "effective_on": today().isoformat(),
+            "submission_key": key}
+    data.update(changes)
+    return data
+
+
+async def test_the_same_news_sent_twice_is_saved_once(client):
+    from coach.participants.tables import StatusChange
+
+    w = await make_world()
+    await sign_in(client, w.coach)
+    page = await client.get(f"/participants/{w.anna.id}")
+    key = form_key(page.text)
+    before = await StatusChange.count()
+    url = f"/participants/{w.anna.id}/news"
+    answers = [await client.post(url, data=news_form(key), follow_redirects=False)
+               for _ in range(2)]
+    assert [a.status_code for a in answers] == [303, 303]
+    assert await StatusChange.count() == before + 1
+    assert len(await audit_actions("participant.news")) == 1
+    changed = await client.post(url, data=news_form(key, status="student"))
+    assert changed.status_code == 409
+    assert await StatusChange.count() == before + 1
+
+
+async def test_the_same_new_participant_sent_twice_is_added_once(client):
+    from coach.participants.tables import Participant
+
+    w = await make_world()
+    await sign_in(client, w.coach)
+    page = await client.get(f"/groups/{w.group.id}/participants/new")
+    key = form_key(page.text)
+    form = {"display_name": "Sanna", "birth_year": "1980", "gender": "female",
+            "education": "basic", "status_at_entry": "unemployed",
+            "unemployed_for": "over_24", "enrolled_on": w.group.starts_on.isoformat(),
+            "consent_given_on": w.group.starts_on.isoformat(), "consent_version": "1.0",
+            "submission_key": key}
+    before = await Participant.count()
+    answers = [await client.post(f"/groups/{w.group.id}/participants/new", data=form,
+                                 follow_redirects=False) for _ in range(2)]
+    assert [a.status_code for a in answers] == [303, 303], answers[0].text[:2000]
+    assert answers[0].headers["location"] == answers[1].headers["location"]
+    assert await Participant.count() == before + 1

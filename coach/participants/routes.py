@@ -21,6 +21,8 @@ from coach.labels import options
 from coach.participants import services
 from coach.participants.consent import ConsentWithdrawn, has_withdrawn
 from coach.participants.tables import Participant, StatusChange
+from coach.submissions.requests import submission_of
+from coach.submissions.service import earlier_target, save_once
 from coach.web import page, wants_fragment
 
 coach_or_admin = require_roles("coach", "admin")
@@ -71,7 +73,7 @@ def form_context(request: Request, group: CoachingGroup, form: dict[str, Any],
 
 def submitted(data) -> dict[str, str]:
     names = services.PARTICIPANT_FIELDS + services.CONSENT_FIELDS
-    return {name: text(data, name) for name in names}
+    return {name: text(data, name) for name in [*names, "submission_key"]}
 
 
 @get("/groups/{group_id:int}/participants/new", name="participant_new",
@@ -94,16 +96,26 @@ async def create_participant(request: Request, group_id: FromPath[int]) -> Respo
     if group.closed_at is not None:
         return closed_group(request, group)
     data = await request.form()
+    submission = await submission_of(request)
+    if submission is not None and (target := await earlier_target(submission)) is not None:
+        flash(request, _("Participant added."), "success")
+        return Redirect(target, status_code=303)
     cleaned, errors = services.validate_participant(data, group, today(), adding=True)
     if errors or (request.htmx and data.get("validate_only")):
         status = 200 if data.get("validate_only") else error_status(request)
         context = form_context(request, group, submitted(data), errors, None)
         return page(request, FORM, context, block="form", status_code=status)
-    participant = await services.add_participant(group, cleaned, request.user.user_id)
-    await audit(request, "participant.create", "participant", participant.id,
-                {"group": group.id, "consent_version": cleaned["consent_version"]})
+
+    async def write() -> str:
+        participant = await services.add_participant(group, cleaned, request.user.user_id)
+        await audit(request, "participant.create", "participant", participant.id,
+                    {"group": group.id, "consent_version": cleaned["consent_version"]})
+        return request.app.route_reverse("participant", participant_id=participant.id)
+
+    # A double tap on Save adds the person once; the repeat lands on the same page.
+    target, _repeated = await save_once(submission, write)
     flash(request, _("Participant added."), "success")
-    return go_to(request, participant)
+    return Redirect(target, status_code=303)
 
 
 @get("/participants/{participant_id:int}", name="participant", guards=[coach_or_admin])
@@ -135,23 +147,33 @@ async def record_news(request: Request, participant_id: FromPath[int]) -> Respon
     """Record a new labour-market status; htmx gets the updated timeline in place."""
     participant, group = await find(request, participant_id)
     data = await request.form()
-    cleaned, errors = services.validate_news(data, participant, today())
-    if errors:
-        form = {"status": text(data, "status"), "effective_on": text(data, "effective_on")}
-        return await show_page(request, participant, group, form, errors,
-                               status_code=error_status(request))
-    # One transaction with its audit event: an "unlink" erasure at the same moment comes
-    # wholly before (this write refers to a removed row: 409) or after (it scrubs the
-    # entry's id from this event too), never between the two. A withdrawn consent (also
-    # one given at this moment) refuses it with 409 and the reason; the page offers no
-    # news form then, so only an older page or a script gets there.
-    async with Participant._meta.db.transaction():
-        change = await services.record_news(participant, cleaned["status"],
-                                            cleaned["effective_on"], request.user.user_id)
-        await audit(request, "participant.news", "participant", participant.id,
-                    {"status": cleaned["status"],
-                     "effective_on": cleaned["effective_on"].isoformat(),
-                     "status_change": change.id})
+    # The same entry sent again (a double tap, a phone's queue after a lost answer) gets
+    # the first answer, before the checks: its own first save would refuse it as a repeat.
+    submission = await submission_of(request)
+    if submission is None or await earlier_target(submission) is None:
+        cleaned, errors = services.validate_news(data, participant, today())
+        if errors:
+            form = {"status": text(data, "status"), "effective_on": text(data, "effective_on"),
+                    "submission_key": text(data, "submission_key")}
+            return await show_page(request, participant, group, form, errors,
+                                   status_code=error_status(request))
+
+        # One transaction with its audit event and its submission key: an "unlink" erasure
+        # at the same moment comes wholly before (this write refers to a removed row: 409)
+        # or after (it scrubs the entry's id from this event too), never between the two.
+        # A withdrawn consent (also one given at this moment) refuses it with 409 and the
+        # reason; the page offers no news form then, so only an older page or a script
+        # gets there.
+        async def write() -> str:
+            change = await services.record_news(participant, cleaned["status"],
+                                                cleaned["effective_on"], request.user.user_id)
+            await audit(request, "participant.news", "participant", participant.id,
+                        {"status": cleaned["status"],
+                         "effective_on": cleaned["effective_on"].isoformat(),
+                         "status_change": change.id})
+            return request.app.route_reverse("participant", participant_id=participant.id)
+
+        await save_once(submission, write)
     if wants_fragment(request):
         return await show_page(request, participant, group, {}, {}, saved=True)
     flash(request, _("News saved."), "success")
