@@ -520,3 +520,19 @@ async def test_a_draft_larger_than_its_bound_is_refused_and_left_as_it_was(clien
     assert response.status_code == 422
     [draft] = await CheckDraft.select(CheckDraft.answers).output(load_json=True)
     assert draft["answers"] == {"who5": {"cheerful": 4}}
+
+
+async def test_giving_the_phone_back_removes_the_hand_overs_unsaved_answers(client):
+    from tests.factories import DEFAULT_PASSWORD
+
+    coach = await make_user("coach1")
+    group = await make_group(coaches=[coach], starts_on=dt.date.today())
+    participant = await make_participant(group)
+    await sign_in_directly(client, user=coach, together_with=participant)
+    await client.get("/me/check")
+    await answer(client, 1, 4)
+    assert await CheckDraft.count() == 1
+    back = await client.post("/together/end", data={"password": DEFAULT_PASSWORD},
+                             follow_redirects=False)
+    assert back.status_code == 303
+    assert await CheckDraft.count() == 0

@@ -40,6 +40,7 @@ from coach.flash import flash
 from coach.forms import local_date
 from coach.groups.services import group_is_closed
 from coach.i18n import gettext as _
+from coach.participant_portal import drafts
 from coach.settings import Settings
 from coach.ui import url
 
@@ -228,6 +229,8 @@ async def together_end(request: Request) -> Response:
     user = await User.objects().where(User.id == actor.user_id).first()
     if await check_password(user, str(form.get("password") or "")):
         await throttle.clear(limits)  # the next hand-over starts afresh
+        # Unsaved answers of the hand-over do not wait on the server for the next one.
+        await drafts.discard_of_session(actor.session_id)
         await set_session_data(actor.session_id, {})
         raw = await rotate_session(settings, actor.session_id)
         await audit(request, "together.end", "participant", actor.participant_id)

@@ -163,3 +163,8 @@ async def save(
 async def discard_of_participant(participant_id: int) -> None:
     """Remove every unfinished check of a participant (for example after withdrawal)."""
     await CheckDraft.delete().where(CheckDraft.participant == participant_id)
+
+
+async def discard_of_session(session_id: int) -> None:
+    """Remove a session's unfinished check (the coach's phone is given back)."""
+    await CheckDraft.delete().where(CheckDraft.session == session_id)
