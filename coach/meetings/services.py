@@ -300,25 +300,35 @@ async def set_attendance(meeting: Meeting, participant_id: int, present: bool,
     `meeting.version` becomes the new version. A person who withdrew consent keeps the
     stored tick: refused with ConsentWithdrawn.
     """
-    async with Meeting._meta.db.transaction():
-        # Only this group's people: a crafted id of someone else's must not name them.
-        person = await locked_people((Participant.id == participant_id)
-                                     & (Participant.group == meeting.group))
-        if person and has_withdrawn(person[0]):
-            raise ConsentWithdrawn([person[0]["display_name"]])
-        changed = await Attendance.update({Attendance.present: present}).where(
-            (Attendance.meeting == meeting.id) & (Attendance.participant == participant_id)
-        ).returning(Attendance.id)
-        if not changed:
-            return False
-        saved = await Meeting.update({
-            Meeting.updated_at: now(),
-            Meeting.updated_by: updated_by,
-            Meeting.version: Meeting.version + 1,
-        }).where(Meeting.id == meeting.id).returning(Meeting.version)
-        if saved:
-            meeting.version = saved[0]["version"]
+    try:
+        async with Meeting._meta.db.transaction():
+            # Only this group's people: a crafted id of someone else's must not name them.
+            person = await locked_people((Participant.id == participant_id)
+                                         & (Participant.group == meeting.group))
+            if person and has_withdrawn(person[0]):
+                raise ConsentWithdrawn([person[0]["display_name"]])
+            # The meeting row first, then its attendance, in the order update_meeting takes
+            # them: the other way round, a tick and an edit at the same moment could each
+            # hold what the other waits for (a deadlock on PostgreSQL).
+            saved = await Meeting.update({
+                Meeting.updated_at: now(),
+                Meeting.updated_by: updated_by,
+                Meeting.version: Meeting.version + 1,
+            }).where(Meeting.id == meeting.id).returning(Meeting.version)
+            changed = await Attendance.update({Attendance.present: present}).where(
+                (Attendance.meeting == meeting.id) & (Attendance.participant == participant_id)
+            ).returning(Attendance.id)
+            if not changed:
+                raise _NoAttendanceRow()  # rolls the version back
+    except _NoAttendanceRow:
+        return False
+    if saved:
+        meeting.version = saved[0]["version"]
     return True
+
+
+class _NoAttendanceRow(Exception):
+    """The person has no row for the meeting: nothing to tick, nothing to count."""
 
 
 CONFLICT_FIELDS = ("held_on", "duration_minutes", "themes", "present", "private_note")
