@@ -171,3 +171,43 @@ async def test_the_same_new_participant_sent_twice_is_added_once(client):
     assert [a.status_code for a in answers] == [303, 303], answers[0].text[:2000]
     assert answers[0].headers["location"] == answers[1].headers["location"]
     assert await Participant.count() == before + 1
+
+
+async def test_one_entry_sent_five_times_at_once_to_two_server_processes_saves_one():
+    """A real `coach serve --workers 2` on the run's database (PostgreSQL from
+    DATABASE_URL in CI, else the run's SQLite file): five sends of one queued entry, each
+    on its own connection, so both processes get some of them."""
+    import os
+
+    import httpx
+
+    from coach.auth.protection import CSRF_COOKIE
+    from tests.factories import DEFAULT_PASSWORD
+    from tests.test_signin_limits import _start_server
+
+    w = await make_world()
+    server, base = await _start_server(dict(os.environ, COACH_DB_POOL_SIZE="5"))
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+            await http.get("/login")
+            token = http.cookies.get(CSRF_COOKIE)
+            signed = await http.post("/login", data={
+                "username": w.coach.username, "password": DEFAULT_PASSWORD,
+                "_csrf_token": token})
+            assert signed.status_code == 303, signed.text
+            cookies = dict(http.cookies)
+        form = {**meeting_form(w, new_key()), "_csrf_token": token}
+        url = f"/groups/{w.group.id}/meetings/new"
+
+        async def send() -> httpx.Response:
+            async with httpx.AsyncClient(base_url=base, timeout=60, cookies=cookies) as one:
+                return await one.post(url, data=form)
+
+        answers = await asyncio.gather(*(send() for _ in range(5)))
+    finally:
+        server.terminate()
+        await asyncio.wait_for(server.wait(), timeout=30)
+    assert [a.status_code for a in answers] == [303] * 5, [a.text[:500] for a in answers]
+    assert {a.headers["location"] for a in answers} == {f"/groups/{w.group.id}"}
+    assert await Meeting.count() == 1
+    assert await Attendance.count().where(Attendance.present.eq(True)) == 1

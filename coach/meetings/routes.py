@@ -133,6 +133,11 @@ async def create_meeting(request: Request, group_id: FromPath[int]) -> Response:
         return Redirect(target, status_code=303)
     cleaned, response = await save_or_show(request, group, None)
     if cleaned is None:
+        # Another send of this entry may have been saved while this one was checked (the
+        # checks then saw its meeting and ask "a second meeting?"): answer as it did.
+        if submission is not None and (target := await earlier_target(submission)) is not None:
+            flash(request, _("Meeting saved."), "success")
+            return Redirect(target, status_code=303)
         return response
 
     async def write() -> str:

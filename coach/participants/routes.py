@@ -22,7 +22,7 @@ from coach.participants import services
 from coach.participants.consent import ConsentWithdrawn, has_withdrawn
 from coach.participants.tables import Participant, StatusChange
 from coach.submissions.requests import submission_of
-from coach.submissions.service import earlier_target, save_once
+from coach.submissions.service import Submission, earlier_target, save_once
 from coach.web import page, wants_fragment
 
 coach_or_admin = require_roles("coach", "admin")
@@ -101,6 +101,11 @@ async def create_participant(request: Request, group_id: FromPath[int]) -> Respo
         flash(request, _("Participant added."), "success")
         return Redirect(target, status_code=303)
     cleaned, errors = services.validate_participant(data, group, today(), adding=True)
+    if errors and submission is not None and (
+            target := await earlier_target(submission)) is not None:
+        # Another send of this form was saved while this one was checked: answer as it did.
+        flash(request, _("Participant added."), "success")
+        return Redirect(target, status_code=303)
     if errors or (request.htmx and data.get("validate_only")):
         status = 200 if data.get("validate_only") else error_status(request)
         context = form_context(request, group, submitted(data), errors, None)
@@ -141,6 +146,33 @@ async def show_page(request: Request, participant: Participant, group: CoachingG
     return page(request, PAGE, context, block="news", status_code=status_code)
 
 
+async def saved_before(submission: Submission | None) -> bool:
+    """Say whether this entry (its submission key) was already saved."""
+    return submission is not None and await earlier_target(submission) is not None
+
+
+async def save_news(request: Request, participant: Participant, cleaned: dict[str, Any],
+                    submission: Submission | None) -> None:
+    """Save news once, in one transaction with its audit event and its submission key.
+
+    An "unlink" erasure at the same moment comes wholly before (this write refers to a
+    removed row: 409) or after (it scrubs the entry's id from this event too), never
+    between the two. A withdrawn consent (also one given at this moment) refuses it with
+    409 and the reason; the page offers no news form then, so only an older page or a
+    script gets there.
+    """
+    async def write() -> str:
+        change = await services.record_news(participant, cleaned["status"],
+                                            cleaned["effective_on"], request.user.user_id)
+        await audit(request, "participant.news", "participant", participant.id,
+                    {"status": cleaned["status"],
+                     "effective_on": cleaned["effective_on"].isoformat(),
+                     "status_change": change.id})
+        return request.app.route_reverse("participant", participant_id=participant.id)
+
+    await save_once(submission, write)
+
+
 @post("/participants/{participant_id:int}/news", name="participant_news",
       guards=[coach_or_admin])
 async def record_news(request: Request, participant_id: FromPath[int]) -> Response:
@@ -150,30 +182,19 @@ async def record_news(request: Request, participant_id: FromPath[int]) -> Respon
     # The same entry sent again (a double tap, a phone's queue after a lost answer) gets
     # the first answer, before the checks: its own first save would refuse it as a repeat.
     submission = await submission_of(request)
-    if submission is None or await earlier_target(submission) is None:
+    if not await saved_before(submission):
         cleaned, errors = services.validate_news(data, participant, today())
         if errors:
-            form = {"status": text(data, "status"), "effective_on": text(data, "effective_on"),
-                    "submission_key": text(data, "submission_key")}
-            return await show_page(request, participant, group, form, errors,
-                                   status_code=error_status(request))
-
-        # One transaction with its audit event and its submission key: an "unlink" erasure
-        # at the same moment comes wholly before (this write refers to a removed row: 409)
-        # or after (it scrubs the entry's id from this event too), never between the two.
-        # A withdrawn consent (also one given at this moment) refuses it with 409 and the
-        # reason; the page offers no news form then, so only an older page or a script
-        # gets there.
-        async def write() -> str:
-            change = await services.record_news(participant, cleaned["status"],
-                                                cleaned["effective_on"], request.user.user_id)
-            await audit(request, "participant.news", "participant", participant.id,
-                        {"status": cleaned["status"],
-                         "effective_on": cleaned["effective_on"].isoformat(),
-                         "status_change": change.id})
-            return request.app.route_reverse("participant", participant_id=participant.id)
-
-        await save_once(submission, write)
+            # Another send of this entry may have been saved while this one was checked
+            # (the checks then saw its news): answer as it did.
+            if not await saved_before(submission):
+                form = {"status": text(data, "status"),
+                        "effective_on": text(data, "effective_on"),
+                        "submission_key": text(data, "submission_key")}
+                return await show_page(request, participant, group, form, errors,
+                                       status_code=error_status(request))
+        else:
+            await save_news(request, participant, cleaned, submission)
     if wants_fragment(request):
         return await show_page(request, participant, group, {}, {}, saved=True)
     flash(request, _("News saved."), "success")
