@@ -72,11 +72,11 @@ def demo_environment(postgres: str | None, groups: int = 2,
 
 
 @contextlib.contextmanager
-def server(command: list[str], env: dict[str, str], ready_path: str,
-           port: int) -> Iterator[str]:
+def server(command: list[str], env: dict[str, str], ready_path: str, port: int,
+           log_path: Path | None = None) -> Iterator[str]:
     """Start a server process, wait until ready_path answers, yield its base URL."""
     # The log goes to a file: a pipe nobody reads would fill up and stop the server.
-    log = tempfile.TemporaryFile()
+    log = open(log_path, "w+b") if log_path else tempfile.TemporaryFile()  # noqa: SIM115
     process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=log)  # noqa: S603
     base = f"http://127.0.0.1:{port}"
     try:
@@ -106,11 +106,11 @@ def hello_server(port: int) -> contextlib.AbstractContextManager[str]:
     return server(command, dict(os.environ), "/", port)
 
 
-def coach_server(env: dict[str, str], port: int,
-                 workers: int = 1) -> contextlib.AbstractContextManager[str]:
+def coach_server(env: dict[str, str], port: int, workers: int = 1,
+                 log_path: Path | None = None) -> contextlib.AbstractContextManager[str]:
     command = [sys.executable, "-m", "coach.cli", "serve", "--host", "127.0.0.1",
                "--port", str(port), "--workers", str(workers)]
-    return server(command, env, "/healthz", port)
+    return server(command, env, "/healthz", port, log_path)
 
 
 def sign_in(client: httpx.Client | httpx.AsyncClient, username: str) -> None:
