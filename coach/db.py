@@ -6,6 +6,7 @@ import asyncio
 import os
 import random
 import sqlite3
+import threading
 import time
 import weakref
 from collections.abc import Sequence
@@ -98,59 +99,62 @@ class ServerSQLiteEngine(SQLiteEngine):
 
     Piccolo's stock engine opens a new aiosqlite connection (a thread and a file handle)
     and sets a PRAGMA for every statement outside a transaction; that cost more than the
-    rest of a page. Here each process keeps two connections, their PRAGMAs set once:
+    rest of a page. Here each process (each thread running an event loop, in fact) keeps
+    two connections, their PRAGMAs set once:
 
     - a reader: every SELECT outside a transaction runs on it, on the event loop (a
       statement takes microseconds; in WAL mode a read never waits for a writer). It is
       in autocommit mode and every statement is read to the end, so no read snapshot is
       held between statements and each one sees what other processes committed.
-    - a writer: transactions and single writes, one at a time per process (an asyncio
+    - a writer: transactions and single writes, one at a time per event loop (an asyncio
       lock), each in BEGIN IMMEDIATE. A DEFERRED transaction that reads and then writes
       can fail at once with "database is locked" when another writer got there first;
-      IMMEDIATE takes the write lock up front. While another process holds it, BEGIN is
-      retried with short sleeps, up to the busy timeout, so the event loop never blocks.
+      IMMEDIATE takes the write lock up front. While another process (or thread) holds
+      it, BEGIN is retried with short sleeps, up to the busy timeout, so the event loop
+      never blocks.
+
+    Connections belong to one thread: the tests race requests from threads, each with
+    its own event loop, and those then meet at SQLite's lock as processes do.
     """
 
     def __init__(self, path: str, **kwargs):
         super().__init__(path=path, timeout=SQLITE_BUSY_TIMEOUT_SECONDS, **kwargs)
-        self._pid = 0
-        self._reader: sqlite3.Connection | None = None
-        self._writer: sqlite3.Connection | None = None
+        self._local = threading.local()
         self._locks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     # Connections ---------------------------------------------------------------------
 
     def _connect(self, busy_timeout: float) -> sqlite3.Connection:
         kwargs = {**self.connection_kwargs, "timeout": busy_timeout,
-                  "check_same_thread": False, "cached_statements": STATEMENT_CACHE_SIZE}
+                  "cached_statements": STATEMENT_CACHE_SIZE}
         connection = sqlite3.connect(**kwargs)
         connection.execute("PRAGMA foreign_keys = ON")
         connection.execute("PRAGMA synchronous = NORMAL")  # safe in WAL mode
         return connection
 
-    def _check_process(self) -> None:
-        """Open the connections in this process (a forked worker must not share them)."""
-        if self._pid != os.getpid():
-            self._pid = os.getpid()
-            self._reader = self._connect(READ_BUSY_TIMEOUT_SECONDS)
+    def _connections(self) -> threading.local:
+        """This thread's connections, opened on first use (a forked worker opens its own)."""
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():
+            local.pid = os.getpid()
+            local.reader = self._connect(READ_BUSY_TIMEOUT_SECONDS)
             # Never waits inside SQLite: begin_immediate() does the waiting.
-            self._writer = self._connect(0)
+            local.writer = self._connect(0)
+        return local
 
     def reader(self) -> sqlite3.Connection:
-        self._check_process()
-        return self._reader
+        return self._connections().reader
 
     def writer(self) -> sqlite3.Connection:
-        self._check_process()
-        return self._writer
+        return self._connections().writer
 
     def close(self) -> None:
-        """Close this process's connections (they reopen on the next statement)."""
-        for connection in (self._reader, self._writer):
-            if connection is not None:
-                connection.close()
-        self._reader = self._writer = None
-        self._pid = 0
+        """Close this thread's connections (they reopen on the next statement)."""
+        local = self._local
+        if getattr(local, "pid", None) == os.getpid():
+            local.reader.close()
+            local.writer.close()
+        local.pid = None
 
     def write_lock(self) -> asyncio.Lock:
         """The lock of the writer, one per event loop (the tests run more than one)."""

@@ -235,3 +235,30 @@ async def test_the_written_out_session_query_gives_what_piccolo_s_select_gave(cl
         assert {key: type(value) for key, value in found.items()} == {
             key: type(value) for key, value in expected.items()}
     assert await find_session(settings, "no-such-session") is None
+
+
+def test_event_loops_in_two_threads_write_at_once_without_loss(lite):
+    # The tests race requests from threads, each with its own event loop: their
+    # transactions must not share a connection, and must wait for each other.
+    async def increments() -> None:
+        for _ in range(25):
+            async with lite.transaction():
+                current = (await sql(lite, "SELECT n FROM counter WHERE id = 1"))[0]["n"]
+                await asyncio.sleep(0)
+                await sql(lite, "UPDATE counter SET n = {} WHERE id = 1", current + 1)
+
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(increments())
+        except BaseException as error:  # noqa: BLE001 (reported by the assertion below)
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert asyncio.run(sql(lite, "SELECT n FROM counter WHERE id = 1"))[0]["n"] == 50
