@@ -63,12 +63,22 @@ class Tally:
     statuses: dict[int, int] = field(default_factory=dict)
     save_ms: list[float] = field(default_factory=list)
     form_ms: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # requests that got no answer
 
     def count(self, status: int) -> None:
         self.statuses[status] = self.statuses.get(status, 0) + 1
 
 
 async def one_coach(base: str, number: int, start: Start, tally: Tally) -> None:
+    """Run a coach; a dropped connection is counted (and shown in the log), not fatal."""
+    try:
+        await coach_session(base, number, start, tally)
+    except httpx.HTTPError as error:
+        tally.errors.append(f"{type(error).__name__}: {error}")
+        await start.arrive_once()
+
+
+async def coach_session(base: str, number: int, start: Start, tally: Tally) -> None:
     """Sign in, wait until every coach has, then log meetings until the time is up."""
     headers = {"X-Forwarded-For": f"10.{number // 250}.{number % 250}.1",
                "Accept-Language": "fi"}
@@ -82,7 +92,7 @@ async def one_coach(base: str, number: int, start: Start, tally: Tally) -> None:
         if signed_in:
             tally.signed_in += 1
             group = _first_group((await client.get("/")).text)
-        deadline = await start.arrive()
+        deadline = await start.arrive_once()
         while signed_in and time.monotonic() < deadline:
             started = time.perf_counter()
             form = await client.get(f"{group}/meetings/new")
@@ -96,8 +106,9 @@ async def one_coach(base: str, number: int, start: Start, tally: Tally) -> None:
             started = time.perf_counter()
             try:
                 response = await client.post(f"{group}/meetings/new", data=data)
-            except httpx.HTTPError:
+            except httpx.HTTPError as error:
                 tally.unknown += 1
+                tally.errors.append(f"{type(error).__name__}: {error}")
                 continue
             tally.save_ms.append((time.perf_counter() - started) * 1000)
             tally.count(response.status_code)
@@ -127,8 +138,14 @@ class Start:
         self.waiting, self.seconds = coaches, seconds
         self.event = asyncio.Event()
         self.deadline = 0.0
+        self.arrived: set[asyncio.Task] = set()
 
-    async def arrive(self) -> float:
+    async def arrive_once(self) -> float:
+        """Count this coach as ready (once, even after an error) and wait for the others."""
+        task = asyncio.current_task()
+        if task in self.arrived:
+            return self.deadline
+        self.arrived.add(task)
         self.waiting -= 1
         if self.waiting == 0:
             self.deadline = time.monotonic() + self.seconds
@@ -203,6 +220,7 @@ def main() -> int:
         "every coach signed in": tally.signed_in == args.coaches,
         "meetings were saved": tally.acknowledged > 0,
         "no 5xx": not any(status >= 500 for status in tally.statuses),
+        "every request answered": not tally.errors,
         'no "database is locked"': "database is locked" not in log,
         "meetings stored = acknowledged": meetings == tally.acknowledged or (
             tally.unknown and tally.acknowledged <= meetings <= tally.acknowledged
@@ -223,6 +241,10 @@ def main() -> int:
           f"p99 {percentile(tally.form_ms, 0.99):.0f} ms")
     for name, passed in checks.items():
         print(f"{'ok  ' if passed else 'FAIL'} {name}")
+    if tally.errors:
+        print(f"{len(tally.errors)} requests got no answer, first: {tally.errors[0]}")
+    if not all(checks.values()):
+        print("server log, last lines:\n" + "\n".join(log.splitlines()[-15:]))
     return 0 if all(checks.values()) else 1
 
 
