@@ -2,45 +2,229 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import random
+import sqlite3
+import threading
+import time
+import weakref
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
+from piccolo.querystring import QueryString
 
 from coach.settings import PRIVATE_FILE_MODE, DatabaseConfig, make_private_dir
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
+# A read in WAL mode waits only in rare moments (another process recovering the log);
+# it runs on the event loop, so it may not wait long.
+READ_BUSY_TIMEOUT_SECONDS = 5
+STATEMENT_CACHE_SIZE = 256
+
+
+def _is_read(sql: str) -> bool:
+    """Say whether a statement only reads; anything else takes the write path (always safe)."""
+    return sql.lstrip()[:6].upper() == "SELECT"
+
+
+def _rows(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
+    """Fetch every row as a dict (and so end the statement's read snapshot)."""
+    rows = cursor.fetchall()
+    if cursor.description is None:
+        return []
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+class _AsyncConnection:
+    """The writer connection as Piccolo's transaction and savepoint code expect it."""
+
+    def __init__(self, connection: sqlite3.Connection):
+        self.raw = connection
+
+    async def execute(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        return _rows(self.raw.execute(sql, args))
+
+    async def close(self) -> None:
+        """Kept open: the engine owns it."""
+
+
+class ServerTransaction(SQLiteTransaction):
+    """A write transaction on the process's one writer connection.
+
+    The engine's lock lets one transaction of this process at a time use the writer;
+    BEGIN IMMEDIATE then takes SQLite's write lock, waiting for other processes without
+    blocking the event loop. Nested transactions join the outer one, as in Piccolo.
+    """
+
+    async def __aenter__(self) -> ServerTransaction:
+        if self._parent is not None:
+            return self._parent
+        engine: ServerSQLiteEngine = self.engine
+        self._lock = engine.write_lock()
+        await self._lock.acquire()
+        try:
+            self.connection = _AsyncConnection(engine.writer())
+            await engine.begin_immediate(self.connection.raw)
+        except BaseException:
+            self._lock.release()
+            raise
+        self.context = engine.current_transaction.set(self)
+        return self
+
+    async def __aexit__(self, exception_type, exception, traceback) -> bool:
+        if self._parent:
+            return exception is None
+        try:
+            if exception:
+                if not self._rolled_back:
+                    await self.rollback()
+            elif not self._committed and not self._rolled_back:
+                await self.commit()
+        finally:
+            if self.connection.raw.in_transaction:  # a failed COMMIT leaves it open
+                self.connection.raw.execute("ROLLBACK")
+            self.engine.current_transaction.reset(self.context)
+            self._lock.release()
+        return exception is None
 
 
 class ServerSQLiteEngine(SQLiteEngine):
-    """SQLite with WAL, a busy timeout and IMMEDIATE write transactions.
+    """SQLite for a web server: WAL, connections kept open, IMMEDIATE write transactions.
 
-    A DEFERRED transaction that reads and then writes can fail at once with
-    "database is locked" when another writer got there first; IMMEDIATE takes
-    the write lock up front, so the busy timeout applies instead.
+    Piccolo's stock engine opens a new aiosqlite connection (a thread and a file handle)
+    and sets a PRAGMA for every statement outside a transaction; that cost more than the
+    rest of a page. Here each process (each thread running an event loop, in fact) keeps
+    two connections, their PRAGMAs set once:
+
+    - a reader: every SELECT outside a transaction runs on it, on the event loop (a
+      statement takes microseconds; in WAL mode a read never waits for a writer). It is
+      in autocommit mode and every statement is read to the end, so no read snapshot is
+      held between statements and each one sees what other processes committed.
+    - a writer: transactions and single writes, one at a time per event loop (an asyncio
+      lock), each in BEGIN IMMEDIATE. A DEFERRED transaction that reads and then writes
+      can fail at once with "database is locked" when another writer got there first;
+      IMMEDIATE takes the write lock up front. While another process (or thread) holds
+      it, BEGIN is retried with short sleeps, up to the busy timeout, so the event loop
+      never blocks.
+
+    Connections belong to one thread: the tests race requests from threads, each with
+    its own event loop, and those then meet at SQLite's lock as processes do.
     """
 
     def __init__(self, path: str, **kwargs):
         super().__init__(path=path, timeout=SQLITE_BUSY_TIMEOUT_SECONDS, **kwargs)
+        self._local = threading.local()
+        self._locks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    # Connections ---------------------------------------------------------------------
+
+    def _connect(self, busy_timeout: float) -> sqlite3.Connection:
+        kwargs = {**self.connection_kwargs, "timeout": busy_timeout,
+                  "cached_statements": STATEMENT_CACHE_SIZE}
+        connection = sqlite3.connect(**kwargs)
+        connection.execute("PRAGMA foreign_keys = ON")
+        connection.execute("PRAGMA synchronous = NORMAL")  # safe in WAL mode
+        return connection
+
+    def _connections(self) -> threading.local:
+        """This thread's connections, opened on first use (a forked worker opens its own)."""
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():
+            local.pid = os.getpid()
+            local.reader = self._connect(READ_BUSY_TIMEOUT_SECONDS)
+            # Never waits inside SQLite: begin_immediate() does the waiting.
+            local.writer = self._connect(0)
+        return local
+
+    def reader(self) -> sqlite3.Connection:
+        return self._connections().reader
+
+    def writer(self) -> sqlite3.Connection:
+        return self._connections().writer
+
+    def close(self) -> None:
+        """Close this thread's connections (they reopen on the next statement)."""
+        local = self._local
+        if getattr(local, "pid", None) == os.getpid():
+            local.reader.close()
+            local.writer.close()
+        local.pid = None
+
+    def write_lock(self) -> asyncio.Lock:
+        """The lock of the writer, one per event loop (the tests run more than one)."""
+        loop = asyncio.get_running_loop()
+        lock = self._locks.get(loop)
+        if lock is None:
+            lock = self._locks[loop] = asyncio.Lock()
+        return lock
+
+    async def begin_immediate(self, connection: sqlite3.Connection) -> None:
+        """BEGIN IMMEDIATE, waiting (asynchronously) while another process writes."""
+        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_SECONDS
+        pause = 0.0005
+        while True:
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+            await asyncio.sleep(pause * (0.5 + random.random()))  # noqa: S311 (jitter)
+            pause = min(pause * 2, 0.02)
+
+    # Piccolo's entry points ----------------------------------------------------------
 
     def transaction(
         self,
         transaction_type: TransactionType = TransactionType.immediate,
         allow_nested: bool = True,
-    ):
-        return super().transaction(transaction_type=transaction_type, allow_nested=allow_nested)
+    ) -> ServerTransaction:
+        # Every transaction is IMMEDIATE on the writer, whatever type is asked for.
+        return ServerTransaction(engine=self, transaction_type=TransactionType.immediate,
+                                 allow_nested=allow_nested)
+
+    async def _execute(self, sql: str, args: Sequence[Any]) -> list[dict[str, Any]]:
+        current = self.current_transaction.get()
+        if current is not None:
+            return _rows(current.connection.raw.execute(sql, args))
+        if _is_read(sql):
+            return _rows(self.reader().execute(sql, args))
+        async with self.transaction():  # a single write: its own short transaction
+            return _rows(self.writer().execute(sql, args))
+
+    async def run_querystring(self, querystring: QueryString, in_pool: bool = False):
+        query_id = self.get_query_id()
+        if self.log_queries:
+            self.print_query(query_id=query_id, query=querystring.__str__())
+        sql, args = querystring.compile_string(engine_type=self.engine_type)
+        response = await self._execute(sql, args)
+        if self.log_responses:
+            self.print_response(query_id=query_id, response=response)
+        return response
+
+    async def run_ddl(self, ddl: str, in_pool: bool = False):
+        query_id = self.get_query_id()
+        if self.log_queries:
+            self.print_query(query_id=query_id, query=ddl)
+        response = await self._execute(ddl, ())
+        if self.log_responses:
+            self.print_response(query_id=query_id, response=response)
+        return response
 
     async def get_connection(self):
+        """A separate aiosqlite connection (Piccolo's batch() uses one)."""
         connection = await super().get_connection()
         await connection.execute("PRAGMA synchronous = NORMAL")
         return connection
 
     def enable_wal(self) -> None:
         """Switch the file to write-ahead logging (persistent per file)."""
-        import sqlite3
-
         with sqlite3.connect(self.path, timeout=SQLITE_BUSY_TIMEOUT_SECONDS) as connection:
             connection.execute("PRAGMA journal_mode = WAL")
 
@@ -65,12 +249,20 @@ def open_to_others(path: Path) -> list[Path]:
     return [item for item in candidates if item.exists() and item.stat().st_mode & 0o077]
 
 
+# One engine per SQLite file in a process, so that its connections are opened once
+# (create_app is called again for every test, and by `coach` commands).
+_SQLITE_ENGINES: dict[str, ServerSQLiteEngine] = {}
+
+
 def make_engine(config: DatabaseConfig) -> Engine:
     """Return the Piccolo engine for the configured database."""
     if config.engine == "sqlite":
         assert config.path is not None
         make_private_sqlite(config.path)
-        engine = ServerSQLiteEngine(path=str(config.path))
+        key = str(config.path.resolve())
+        engine = _SQLITE_ENGINES.get(key)
+        if engine is None:
+            engine = _SQLITE_ENGINES[key] = ServerSQLiteEngine(path=str(config.path))
         engine.enable_wal()
         return engine
     return PostgresEngine(

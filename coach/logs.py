@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
+import queue
 import time
+from logging.handlers import QueueHandler, QueueListener
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -11,12 +14,19 @@ logger = logging.getLogger("coach.request")
 
 
 def configure_logging(level: int = logging.INFO) -> None:
-    """Send the app's log lines to stderr once."""
+    """Send the app's log lines to stderr once.
+
+    A thread writes them: a slow terminal or a full pipe never holds up a request.
+    """
     root = logging.getLogger("coach")
     if not root.handlers:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-        root.addHandler(handler)
+        lines: queue.SimpleQueue = queue.SimpleQueue()
+        listener = QueueListener(lines, handler)
+        listener.start()
+        atexit.register(listener.stop)  # writes what is left in the queue
+        root.addHandler(QueueHandler(lines))
     root.setLevel(level)
     root.propagate = False
 

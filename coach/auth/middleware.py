@@ -132,7 +132,9 @@ class AuthenticationMiddleware(ASGIMiddleware):
     """Put the actor in scope["user"]; refuse anonymous requests to non-public routes."""
 
     scopes = (ScopeType.HTTP,)
-    exclude_path_pattern = ("^/static/",)
+    # Files that are the same for everyone never look up a session (no database work).
+    # The manifest is not among them: it is in the account's language.
+    exclude_path_pattern = ("^/static/", "^/sw\\.js$")
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         app = Litestar.from_scope(scope)
