@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
+
+from coach.i18n import LANGUAGES, gettext
 
 AXE_SCRIPT = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 MIN_TARGET = 44
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 # Every element a thumb may need to hit. Links inside running text are exempt
 # (WCAG 2.5.5 makes the same exception), so only links that stand alone are measured.
@@ -35,6 +39,22 @@ def phone(base_url: str, **options) -> dict:
     return {"base_url": base_url, "viewport": {"width": 360, "height": 740},
             "device_scale_factor": 2, "is_mobile": True, "has_touch": True, "locale": "fi-FI",
             **options}
+
+
+def text(language: str, message: str, **values) -> str:
+    """Return what a page shows for a msgid in a language: the catalogue's words, filled in.
+
+    Tests take the words they look for from the translations, so a test in sv or en checks
+    the Swedish or English page without copying (and mistyping) its sentences.
+    """
+    words = gettext(message, language)
+    return words % values if values else words
+
+
+async def use_language(context, base_url: str, language: str) -> None:
+    """Choose the page language in a browser profile, as the language menu's cookie does."""
+    assert language in LANGUAGES
+    await context.add_cookies([{"name": "lang", "value": language, "url": base_url}])
 
 
 async def inject_axe(page) -> None:
@@ -97,6 +117,14 @@ async def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     await page.screenshot(path=str(path), full_page=True)
     return path
+
+
+async def doc_screenshot(page, name: str) -> None:
+    """Save the phone's first screen as a README screenshot, when COACH_DOC_SCREENSHOTS is set."""
+    if os.environ.get("COACH_DOC_SCREENSHOTS"):
+        DOCS.mkdir(parents=True, exist_ok=True)
+        await page.evaluate("window.scrollTo(0, 0)")
+        await page.screenshot(path=str(DOCS / f"{name}.png"), full_page=False)
 
 
 async def sign_in(page, username: str, password: str) -> None:

@@ -7,8 +7,6 @@ Set COACH_DOC_SCREENSHOTS=1 to refresh the README's screenshots in docs/screensh
 from __future__ import annotations
 
 import datetime as dt
-import os
-from pathlib import Path
 
 import pytest
 
@@ -19,12 +17,11 @@ from coach.meetings.services import theme_list
 from coach.meetings.tables import Attendance, Meeting
 from coach.participants import services as participants
 from coach.participants.tables import StatusChange
-from tests.browser.checks import assert_phone_friendly, screenshot, sign_in
+from tests.browser.checks import assert_phone_friendly, doc_screenshot, screenshot, sign_in
 from tests.factories import DEFAULT_PASSWORD, make_group, make_participant, make_user
 
 pytestmark = pytest.mark.browser
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 # The main screens shown in the README; every screen is kept under test-results.
 DOC_SHOTS = {"home-fi", "log-meeting-fi", "log-meeting-en", "group-fi", "participant-fi",
              "participant-news-saved-sv", "edit-meeting-en", "add-participant-en"}
@@ -33,10 +30,8 @@ DOC_SHOTS = {"home-fi", "log-meeting-fi", "log-meeting-en", "group-fi", "partici
 async def shoot(page, name: str) -> None:
     """Keep a full-page screenshot in test-results; on request, a phone-screen one in docs."""
     await screenshot(page, name)
-    if os.environ.get("COACH_DOC_SCREENSHOTS") and name in DOC_SHOTS:
-        DOCS.mkdir(parents=True, exist_ok=True)
-        await page.evaluate("window.scrollTo(0, 0)")
-        await page.screenshot(path=str(DOCS / f"{name}.png"), full_page=False)
+    if name in DOC_SHOTS:
+        await doc_screenshot(page, name)
 
 
 async def check(page, name: str) -> None:
