@@ -453,9 +453,9 @@ async def test_after_saving_back_and_reload_lead_to_the_progress_page(client):
 # --- at the same moment -----------------------------------------------------------------------
 
 
-def meet_before(monkeypatch, name: str) -> None:
-    """Hold two requests at drafts.<name> until both have got there: a real race, every run."""
-    barrier = threading.Barrier(2)
+def meet_before(monkeypatch, name: str, parties: int = 2) -> None:
+    """Hold requests at drafts.<name> until all have got there: a real race, every run."""
+    barrier = threading.Barrier(parties)
     original = getattr(drafts, name)
 
     async def racing(*args, **kwargs):
@@ -465,7 +465,7 @@ def meet_before(monkeypatch, name: str) -> None:
     monkeypatch.setattr(drafts, name, racing)
 
 
-async def test_a_save_sent_twice_at_once_stores_one_check(app, monkeypatch):
+async def test_a_save_sent_four_times_at_once_stores_one_check(app, monkeypatch):
     participant = await person_in_week(8, {name: 8 for name in ALL})
     raw, _session_id = await create_session(app.state["settings"], participant_id=participant.id)
     with TestClient(app=app) as browser:
@@ -475,12 +475,12 @@ async def test_a_save_sent_twice_at_once_stores_one_check(app, monkeypatch):
         for number, value in enumerate(WHO5_ANSWERS + [WAS_ANSWER], start=1):
             assert browser.post(f"/me/check/{number}", data={"answer": str(value)},
                                 follow_redirects=False).status_code == 303
-        meet_before(monkeypatch, "save")
-        one, two = await asyncio.gather(*(
+        meet_before(monkeypatch, "save", parties=4)
+        answers = await asyncio.gather(*(
             asyncio.to_thread(browser.post, "/me/check/save", follow_redirects=False)
-            for _tap in range(2)))
-    assert [one.status_code, two.status_code] == [303, 303]
-    assert {one.headers["location"], two.headers["location"]} == {"/me/progress"}
+            for _tap in range(4)))
+    assert [answer.status_code for answer in answers] == [303] * 4
+    assert {answer.headers["location"] for answer in answers} == {"/me/progress"}
     today_rows = await Assessment.select(Assessment.instrument).where(
         Assessment.taken_on == dt.date.today())
     assert sorted(row["instrument"] for row in today_rows) == ["was", "who5"]
