@@ -50,6 +50,19 @@ async def test_static_files_may_be_cached(client):
     assert response.headers["x-content-type-options"] == "nosniff"
 
 
+async def test_versioned_static_files_are_kept_a_year_and_others_checked_each_time(client):
+    """Pages link static files with their version, so a repeat visit fetches none of them."""
+    from coach.ui import static_url
+
+    versioned = await client.get(static_url("app.js"))
+    assert versioned.status_code == 200
+    assert versioned.headers["cache-control"] == "public, max-age=31536000, immutable"
+    plain = await client.get("/static/app.js")
+    assert plain.headers["cache-control"] == "no-cache"
+    page = (await client.get("/login")).text
+    assert static_url("app.js") in page and static_url("app.css") in page
+
+
 async def test_no_page_uses_inline_script(client):
     admin = await make_user("boss", role="admin")
     await sign_in_directly(client, user=admin)

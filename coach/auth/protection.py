@@ -50,6 +50,21 @@ def csrf_config(settings: Settings) -> CSRFConfig:
     )
 
 
+# A year: the longest time browsers honour. Pages link static files with "?v=<hash of the
+# file>", so a changed file gets a new address and a repeat visit fetches nothing.
+VERSIONED_STATIC = "public, max-age=31536000, immutable"
+
+
+def cache_policy(static: bool, scope: Scope) -> str:
+    """Return the Cache-Control of a response that sets none itself."""
+    if not static:
+        return "no-store"
+    query = scope.get("query_string", b"")
+    versioned = any(part.startswith(b"v=") for part in query.split(b"&"))
+    # Without a version the file must be checked again each time: it may change.
+    return VERSIONED_STATIC if versioned else "no-cache"
+
+
 def security_headers(production: bool) -> list[tuple[str, str]]:
     headers = [
         ("content-security-policy", CONTENT_SECURITY_POLICY),
@@ -85,8 +100,8 @@ def security_headers_middleware(app: ASGIApp, production: bool) -> ASGIApp:
                 for name, value in base:
                     if name not in headers:
                         headers.add(name, value)
-                if not static and "cache-control" not in headers:
-                    headers.add("cache-control", "no-store")
+                if "cache-control" not in headers:
+                    headers.add("cache-control", cache_policy(static, scope))
             await send(message)
 
         await app(scope, receive, send_wrapper)
