@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Request, Router, get, post
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Response, Template
 
 from coach.accounts.tables import User
@@ -18,6 +20,7 @@ from coach.forms import Invalid, parse_id, text, today
 from coach.groups.tables import CoachingGroup
 from coach.i18n import gettext as _
 from coach.labels import options
+from coach.paging import page_of, status_of
 from coach.participants.consent import erasure_queue
 from coach.ui import url
 
@@ -112,20 +115,27 @@ async def user_enable(request: Request, user_id: FromPath[int]) -> Redirect:
 
 # --- Groups --------------------------------------------------------------------------------
 
-async def _groups_page(form: dict, errors: dict, status: int = 200) -> Template:
-    groups = await CoachingGroup.select().order_by(CoachingGroup.starts_on, ascending=False)
-    for group in groups:
-        group["coaches"] = await services.coaches_of(group["id"])
+async def _groups_page(form: dict, errors: dict, status: int = 200, q: str | None = None,
+                       asked: str | None = None) -> Template:
+    # 50 groups a page, searchable: thousands in one list would weigh megabytes.
+    listing = page_of(await services.group_list(), q, asked)
+    coaches = await services.coaches_of_groups([group["id"] for group in listing.items])
+    for group in listing.items:
+        group["coaches"] = coaches[group["id"]]
+    if status == 200:
+        status = status_of(listing)
     return Template(GROUPS, status_code=status, context={
-        "groups": groups, "form": form, "errors": errors,
+        "groups": listing.items, "listing": listing, "form": form, "errors": errors,
     })
 
 
 @get("/groups", name="admin.groups")
-async def groups_page() -> Template:
-    """List every group, with the form for a new one."""
+async def groups_page(q: Annotated[str | None, QueryParameter(name="q")] = None,
+                      asked: Annotated[str | None, QueryParameter(name="page")] = None
+                      ) -> Template:
+    """List the groups a page at a time, searchable by name, with the form for a new one."""
     return await _groups_page({"usual_duration_minutes": "90", "assessment_interval_weeks": "4"},
-                              {})
+                              {}, q=q, asked=asked)
 
 
 @post("/groups", name="admin.groups.create")

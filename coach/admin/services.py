@@ -115,6 +115,32 @@ async def coaches_of(group_id: int) -> list[dict[str, Any]]:
     ).where(GroupCoach.group == group_id).order_by(GroupCoach.coach.username)
 
 
+async def coaches_of_groups(group_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Return {group: its coaches by username} for many groups in one query."""
+    result: dict[int, list[dict[str, Any]]] = {group_id: [] for group_id in group_ids}
+    if not group_ids:
+        return result
+    rows = await GroupCoach.select(
+        GroupCoach.group.as_alias("group_id"),
+        GroupCoach.coach.id.as_alias("id"),
+        GroupCoach.coach.username.as_alias("username"),
+        GroupCoach.coach.display_name.as_alias("display_name"),
+        GroupCoach.coach.is_active.as_alias("is_active"),
+    ).where(GroupCoach.group.is_in(group_ids)).order_by(GroupCoach.coach.username)
+    for row in rows:
+        result[row.pop("group_id")].append(row)
+    return result
+
+
+async def group_list() -> list[dict[str, Any]]:
+    """Return every group's id, name, dates and closing, newest first (a few columns)."""
+    return await (CoachingGroup.select(CoachingGroup.id, CoachingGroup.name,
+                                       CoachingGroup.starts_on, CoachingGroup.ends_on,
+                                       CoachingGroup.closed_at)
+                  .order_by(CoachingGroup.starts_on, ascending=False)
+                  .order_by(CoachingGroup.id, ascending=False))
+
+
 async def assign_coach(group_id: int, user_id: int) -> bool:
     """Make an active coach a coach of the group; False if they cannot be one."""
     is_coach = await User.exists().where(

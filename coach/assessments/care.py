@@ -27,6 +27,7 @@ from coach.assessments.instruments import (
 from coach.assessments.services import Progress
 from coach.assessments.tables import Assessment, CareFollowUp
 from coach.audit.log import now
+from coach.participants.tables import Participant
 
 HELP_CONTACTS_FILE = Path(__file__).resolve().parent / "help_contacts.toml"
 LOW = "low"  # at or below the instrument's care threshold
@@ -213,7 +214,11 @@ async def care_steps(group_ids: list[int]) -> dict[int, list[CareStep]]:
     result: dict[int, list[CareStep]] = {group_id: [] for group_id in group_ids}
     if not group_ids:
         return result
-    for step in await _open_steps(Assessment.participant.group.is_in(group_ids)):
+    # A sub-select of the groups' participants, not a filter on the joined participant:
+    # without table statistics SQLite would otherwise read every wellbeing check of every
+    # group through the instrument index (220 ms instead of 12 ms with 5,000 groups).
+    people = Participant.select(Participant.id).where(Participant.group.is_in(group_ids))
+    for step in await _open_steps(Assessment.participant.is_in(people)):
         result[step.group_id].append(step)
     for steps in result.values():
         steps.sort(key=lambda step: (step.display_name.casefold(), step.participant_id))

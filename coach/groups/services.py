@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from coach.assessments.schedule import DUE, FOLLOW_UP_MONTHS, LATE, add_months
-from coach.assessments.services import group_due_list
+from coach.assessments.services import DueEntry, group_due_list, groups_due_lists
 from coach.assessments.tables import Assessment
 from coach.choices import EMPLOYED_STATUSES
 from coach.forms import local_date
@@ -138,10 +138,11 @@ def quiet_participants(people: list[dict[str, Any]],
     return quiet
 
 
-def has_next_steps(group: CoachingGroup, today: dt.date) -> bool:
+def has_next_steps(group: CoachingGroup | dict[str, Any], today: dt.date) -> bool:
     """Say whether a group may still have work: running, or within its follow-up window."""
+    ends_on = group["ends_on"] if isinstance(group, dict) else group.ends_on
     # clamp_date: an end stored as 9999-12-31 has no date six months later.
-    follow_up = add_months(clamp_date(group.ends_on), FOLLOW_UP_MONTHS)
+    follow_up = add_months(clamp_date(ends_on), FOLLOW_UP_MONTHS)
     return today <= follow_up + dt.timedelta(days=GRACE_AFTER_FOLLOW_UP_DAYS)
 
 
@@ -156,22 +157,36 @@ async def open_groups(group_ids: list[int]) -> list[CoachingGroup]:
                   .order_by(CoachingGroup.name))
 
 
+async def open_group_names(group_ids: list[int]) -> list[dict[str, Any]]:
+    """open_groups as plain rows of id, name and dates: cheap for thousands of groups."""
+    if not group_ids:
+        return []
+    return await (CoachingGroup.select(CoachingGroup.id, CoachingGroup.name,
+                                       CoachingGroup.starts_on, CoachingGroup.ends_on)
+                  .where(CoachingGroup.id.is_in(group_ids))
+                  .where(CoachingGroup.closed_at.is_null())
+                  .order_by(CoachingGroup.starts_on, ascending=False)
+                  .order_by(CoachingGroup.name))
+
+
 async def groups_for_home(group_ids: list[int], today: dt.date
                           ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Return (open groups with their next steps for today, other groups by name only).
 
     The other groups are those past their follow-up, and any beyond HOME_DETAIL_LIMIT.
     """
-    rows = await open_groups(group_ids)
+    # Names and dates of all (an admin: thousands), whole rows only for the detailed ones.
+    rows = await open_group_names(group_ids)
     with_steps = [row for row in rows if has_next_steps(row, today)]
-    current = with_steps[:HOME_DETAIL_LIMIT]
-    earlier = [row.to_dict() for row in with_steps[HOME_DETAIL_LIMIT:]]
-    earlier += [row.to_dict() for row in rows if not has_next_steps(row, today)]
+    earlier = with_steps[HOME_DETAIL_LIMIT:]
+    earlier += [row for row in rows if not has_next_steps(row, today)]
+    current = await open_groups([row["id"] for row in with_steps[:HOME_DETAIL_LIMIT]])
     ids = [row.id for row in current]
     logged_today = set(await (Meeting.select(Meeting.group)
                               .where(Meeting.group.is_in(ids or [0]))
                               .where(Meeting.held_on == today).output(as_list=True)))
     people = await participants_of(ids)
+    due_by_group = await groups_due_lists(current, today)
     history_by_id = await histories([person["id"] for person in people])
     people_by_group: dict[int, list[dict[str, Any]]] = {group_id: [] for group_id in ids}
     for person in people:
@@ -188,7 +203,7 @@ async def groups_for_home(group_ids: list[int], today: dt.date
                               if person["consent_withdrawn_on"] is not None]
         group.update(card_counts(mine, group["ends_on"], today))
         group["quiet"] = quiet_participants(mine, history_by_id, today)
-        group["due"] = await due_checks(row, today)
+        group["due"] = due_of(due_by_group[row.id])
         group["to_see"] = people_to_see(group["due"], group["quiet"])
     return groups, earlier
 
@@ -221,9 +236,14 @@ def people_to_see(due: list[dict[str, Any]], quiet: list[dict[str, Any]]) -> lis
 
 async def due_checks(group: CoachingGroup, today: dt.date) -> list[dict[str, Any]]:
     """Return the participants whose self-assessment is due or late now."""
+    return due_of(await group_due_list(group, today))
+
+
+def due_of(entries: list[DueEntry]) -> list[dict[str, Any]]:
+    """Keep the entries whose self-assessment is due or late now."""
     return [{"id": entry.participant_id, "display_name": entry.display_name,
              "late": entry.status == LATE}
-            for entry in await group_due_list(group, today) if entry.status in (DUE, LATE)]
+            for entry in entries if entry.status in (DUE, LATE)]
 
 
 async def group_is_closed(group_id: int) -> bool:

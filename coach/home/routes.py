@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Request, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Response
 
 from coach.assessments.care import care_steps, mark_done
@@ -14,18 +16,24 @@ from coach.flash import flash
 from coach.forms import Invalid, parse_id, today
 from coach.groups.services import groups_for_home
 from coach.i18n import gettext as _
+from coach.paging import page_of, status_of
 from coach.participants.consent import erasure_queue_length
 from coach.ui import url
 from coach.web import page
 
 
 @get("/", name="home", guards=[require_roles("coach", "admin", "evaluator", "participant")])
-async def home(request: Request) -> Response:
-    """List the actor's open groups, each with its next steps."""
+async def home(request: Request,
+               q: Annotated[str | None, QueryParameter(name="q")] = None,
+               asked: Annotated[str | None, QueryParameter(name="page")] = None
+               ) -> Response:
+    """List the actor's open groups, each with its next steps; the others by name, paged."""
     if request.user.role == "participant":
         # The logo links here; a participant's front page is their own.
         return Redirect(request.app.route_reverse("participant.home"), status_code=303)
     groups, earlier = await groups_for_home(await visible_group_ids(request.user), today())
+    # An admin may have thousands of other groups: 50 names a page, searchable.
+    others = page_of(earlier, q, asked)
     # Evaluators have no groups here, so they never see a care step.
     steps = await care_steps([group["id"] for group in groups])
     for group in groups:
@@ -36,8 +44,9 @@ async def home(request: Request) -> Response:
     # An admin sees how many people wait for their data to be erased.
     waiting = await erasure_queue_length() if request.user.role == "admin" else None
     return page(request, "home/index.html",
-                {"groups": groups, "earlier": earlier, "today": today(),
-                 "erasure_waiting": waiting}, block="groups")
+                {"groups": groups, "earlier": others.items, "others": others,
+                 "today": today(), "erasure_waiting": waiting}, block="groups",
+                status_code=status_of(others))
 
 
 @post("/participants/{participant_id:int}/care/done", name="care.done",
