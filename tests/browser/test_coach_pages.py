@@ -27,6 +27,13 @@ async def check(page, name: str) -> None:
     await screenshot(page, name)
 
 
+async def htmx_idle(page) -> None:
+    """Wait until htmx has sent, swapped and settled: a field swapped in is listened to
+    only after it settles, so a change typed before that would go unnoticed."""
+    await page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+
+
 async def ticked(page) -> set[str]:
     boxes = page.locator("#present-field input[name=present]")
     return {await box.get_attribute("value") for box in await boxes.all()
@@ -68,8 +75,10 @@ async def test_ticks_survive_a_mistyped_year_and_five_are_stored(page, live_serv
     assert await Meeting.count() == 0
 
     # Corrected: the error goes, the roster of today is there with the five ticks.
+    await htmx_idle(page)
     await page.fill("#held_on", today().isoformat())
     await page.locator("#held_on-field .field__error").wait_for(state="detached")
+    await htmx_idle(page)
     assert await page.locator("#present-field input[name=present]").count() == 7
     assert await ticked(page) == wanted
     await page.click("#meeting-form .actions button[type=submit]")
@@ -93,8 +102,10 @@ async def test_nobody_present_still_asks_once_after_a_mistyped_year(page, live_s
     wrong = today().replace(year=today().year - 1, day=min(today().day, 28)).isoformat()
     await page.fill("#held_on", wrong)
     await page.locator("#held_on-field .field__error").wait_for()
+    await htmx_idle(page)
     await page.fill("#held_on", today().isoformat())
     await page.locator("#held_on-field .field__error").wait_for(state="detached")
+    await htmx_idle(page)
     await page.click("#meeting-form .actions button[type=submit]")
     await page.locator("#nobody-present").wait_for()
     assert await Meeting.count() == 0
