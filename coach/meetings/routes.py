@@ -22,8 +22,8 @@ from coach.i18n import gettext as _
 from coach.labels import options
 from coach.meetings import services
 from coach.meetings.tables import Meeting
-from coach.submissions.requests import submission_of
-from coach.submissions.service import earlier_target, save_once
+from coach.submissions.requests import repeat_of, submission_of
+from coach.submissions.service import save_once
 from coach.web import page
 
 coach_or_admin = require_roles("coach", "admin")
@@ -126,19 +126,13 @@ async def create_meeting(request: Request, group_id: FromPath[int]) -> Response:
     """Save a new meeting with its attendance, then go back to the group."""
     group = await get_group_for(request.user, group_id)
     submission = await submission_of(request)
-    # A repeat of a saved entry answers as the first save did, before any check: the
-    # meeting it saved would otherwise make it ask "a second meeting on this day?".
-    if submission is not None and (target := await earlier_target(submission)) is not None:
-        flash(request, _("Meeting saved."), "success")
-        return Redirect(target, status_code=303)
+    # A repeat answers as the first save did; its meeting would make the checks ask
+    # "a second meeting on this day?".
+    if repeat := await repeat_of(request, submission, _("Meeting saved.")):
+        return repeat
     cleaned, response = await save_or_show(request, group, None)
     if cleaned is None:
-        # Another send of this entry may have been saved while this one was checked (the
-        # checks then saw its meeting and ask "a second meeting?"): answer as it did.
-        if submission is not None and (target := await earlier_target(submission)) is not None:
-            flash(request, _("Meeting saved."), "success")
-            return Redirect(target, status_code=303)
-        return response
+        return await repeat_of(request, submission, _("Meeting saved.")) or response
 
     async def write() -> str:
         meeting = await services.create_meeting(group.id, cleaned, request.user.user_id)

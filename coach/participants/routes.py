@@ -21,7 +21,7 @@ from coach.labels import options
 from coach.participants import services
 from coach.participants.consent import ConsentWithdrawn, has_withdrawn
 from coach.participants.tables import Participant, StatusChange
-from coach.submissions.requests import submission_of
+from coach.submissions.requests import repeat_of, submission_of
 from coach.submissions.service import Submission, earlier_target, save_once
 from coach.web import page, wants_fragment
 
@@ -97,15 +97,11 @@ async def create_participant(request: Request, group_id: FromPath[int]) -> Respo
         return closed_group(request, group)
     data = await request.form()
     submission = await submission_of(request)
-    if submission is not None and (target := await earlier_target(submission)) is not None:
-        flash(request, _("Participant added."), "success")
-        return Redirect(target, status_code=303)
+    if repeat := await repeat_of(request, submission, _("Participant added.")):
+        return repeat
     cleaned, errors = services.validate_participant(data, group, today(), adding=True)
-    if errors and submission is not None and (
-            target := await earlier_target(submission)) is not None:
-        # Another send of this form was saved while this one was checked: answer as it did.
-        flash(request, _("Participant added."), "success")
-        return Redirect(target, status_code=303)
+    if errors and (repeat := await repeat_of(request, submission, _("Participant added."))):
+        return repeat
     if errors or (request.htmx and data.get("validate_only")):
         status = 200 if data.get("validate_only") else error_status(request)
         context = form_context(request, group, submitted(data), errors, None)
@@ -184,16 +180,13 @@ async def record_news(request: Request, participant_id: FromPath[int]) -> Respon
     submission = await submission_of(request)
     if not await saved_before(submission):
         cleaned, errors = services.validate_news(data, participant, today())
-        if errors:
-            # Another send of this entry may have been saved while this one was checked
-            # (the checks then saw its news): answer as it did.
-            if not await saved_before(submission):
-                form = {"status": text(data, "status"),
-                        "effective_on": text(data, "effective_on"),
-                        "submission_key": text(data, "submission_key")}
-                return await show_page(request, participant, group, form, errors,
-                                       status_code=error_status(request))
-        else:
+        # A failed check may be a repeat saved meanwhile (the checks saw its news).
+        if errors and not await saved_before(submission):
+            form = {"status": text(data, "status"), "effective_on": text(data, "effective_on"),
+                    "submission_key": text(data, "submission_key")}
+            return await show_page(request, participant, group, form, errors,
+                                   status_code=error_status(request))
+        if not errors:
             await save_news(request, participant, cleaned, submission)
     if wants_fragment(request):
         return await show_page(request, participant, group, {}, {}, saved=True)

@@ -97,17 +97,16 @@ async def save_once(
 ) -> tuple[str, bool]:
     """Run `write` (which returns the page to go to) once for this key.
 
-    Returns (target, repeated). A repeat of a saved key returns the first target without
-    writing; the same key with other content raises KeyReused. Two sends at the same moment
-    both try; the unique key lets one commit and the other roll back and answer as a repeat.
+    Returns (target, repeated). A repeat of a saved key returns the first target; the same
+    key with other content raises KeyReused. Routes look for an earlier save before their
+    checks (`repeat_of` in coach.submissions.requests), so a repeat here is one that arrived
+    meanwhile: both try, and the unique key lets one commit and the other roll back and
+    answer as a repeat.
     """
     engine = FormSubmission._meta.db
     if submission is None:
         async with engine.transaction():
             return await write(), False
-    target = await earlier_target(submission)
-    if target is not None:
-        return target, True
     now = dt.datetime.now(dt.UTC)
     try:
         async with engine.transaction():
