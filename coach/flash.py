@@ -16,6 +16,8 @@ from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from coach.same_text import same_text
+
 FLASH_COOKIE = "flash"
 CATEGORIES = ("info", "success", "error")
 _OUTGOING = "coach.flash.out"
@@ -50,7 +52,7 @@ def encode(secret: str, messages: list[dict[str, str]]) -> str:
 def decode(secret: str, value: str) -> list[dict[str, str]]:
     """Return the messages of a cookie value, or none if it was not made by us."""
     payload, _sep, signature = value.partition(".")
-    if not hmac.compare_digest(signature, _sign(secret, payload.encode())):
+    if not same_text(signature, _sign(secret, payload.encode())):
         return []
     try:
         data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))

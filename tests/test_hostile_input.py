@@ -154,3 +154,11 @@ async def test_malformed_static_paths_are_not_found(client, path):
 async def test_static_files_are_still_served(client):
     for path in ("/static/app.css", "/static/app.js", "/static/vendor/htmx/htmx.min.js"):
         assert (await client.get(path)).status_code == 200, path
+
+
+async def test_a_flash_cookie_with_non_ascii_text_is_ignored_not_a_500(client):
+    """Signed values from outside are compared as bytes (coach.same_text)."""
+    # A cookie's bytes are read as Latin-1: "é" reached hmac.compare_digest as a str.
+    cookie = "flash=\u00e9.\u00e9".encode("latin-1")
+    response = await client.get("/login", headers={"cookie": cookie})
+    assert response.status_code == 200

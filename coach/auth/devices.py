@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from litestar.datastructures import Cookie
 
+from coach.same_text import same_text
 from coach.settings import Settings
 
 DEVICE_COOKIE = "coach_device"
@@ -47,14 +48,13 @@ def issue_device(settings: Settings, user_id: int) -> str:
 
 def read_device(settings: Settings, value: str | None) -> KnownDevice | None:
     """Return the device a cookie value names, if its signature holds and it is not too old."""
-    # isascii: hmac.compare_digest raises TypeError on other text (a cookie with "é" was a 500).
-    if not value or len(value) > _MAX_LENGTH or not value.isascii():
+    if not value or len(value) > _MAX_LENGTH:
         return None
     parts = value.split(".")
     if len(parts) != 4 or not parts[0].isdigit() or not parts[1].isdigit():
         return None
     user_id, issued, nonce, signature = parts
-    if not hmac.compare_digest(signature, _signature(settings, f"{user_id}.{issued}.{nonce}")):
+    if not same_text(signature, _signature(settings, f"{user_id}.{issued}.{nonce}")):
         return None
     if time.time() - int(issued) > DEVICE_DAYS * 24 * 3600:
         return None

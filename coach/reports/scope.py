@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from coach.groups.tables import CoachingGroup
 from coach.reports.disclosure import ALL
+from coach.same_text import same_text
 
 GROUP_KEY_LENGTH = 12
 # A project with more groups lists one cohort year's groups at a time in the filters.
@@ -112,12 +113,8 @@ def parse_scope(groups: Groups, group: str | None, year: str | None) -> Scope:
     group = (group or "").strip()
     year = (year or "").strip()
     if group:
-        # Keys are ASCII; hmac.compare_digest raises TypeError on other text (was a 500).
-        if not group.isascii():
-            raise ScopeError("no such group")
         for info in groups.groups:
-            if hmac.compare_digest(info.key, group[:GROUP_KEY_LENGTH]) and len(group) == len(
-                    info.key):
+            if same_text(group, info.key):
                 return Scope("group", info.year, info)
         raise ScopeError("no such group")
     if year:
