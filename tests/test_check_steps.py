@@ -536,3 +536,25 @@ async def test_giving_the_phone_back_removes_the_hand_overs_unsaved_answers(clie
                              follow_redirects=False)
     assert back.status_code == 303
     assert await CheckDraft.count() == 0
+
+
+async def test_answers_the_instruments_refuse_at_save_are_dropped_so_the_next_start_is_fresh(
+        client, monkeypatch):
+    from coach.assessments.instruments import AnswerError
+    from coach.participant_portal import routes as portal_routes
+
+    participant = await person_in_week(8, {name: 8 for name in ALL})
+    await signed_in(client, participant)
+    await client.get("/me/check")
+    for number, value in enumerate(WHO5_ANSWERS + [WAS_ANSWER], start=1):
+        await answer(client, number, value)
+
+    async def refused(*args, **kwargs):
+        raise AnswerError("the instrument changed")
+
+    monkeypatch.setattr(portal_routes, "save_check", refused)
+    before = await Assessment.count()
+    response = await client.post("/me/check/save", follow_redirects=False)
+    assert response.status_code == 409
+    assert await CheckDraft.count() == 0
+    assert await Assessment.count() == before

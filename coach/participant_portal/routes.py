@@ -257,6 +257,9 @@ async def check_save(request: Request) -> Response:
     except ConsentError:
         return _no_consent(request)
     except AnswerError:
+        # The stored answers no longer fit the instruments: the same draft would fail
+        # again, so the next start begins afresh.
+        await drafts.discard_of_session(actor.session_id)
         return _start_again(request)
     if not draft.saved:
         return _go_to_screen(request, draft.flow, draft.flow.first_unanswered())
