@@ -9,15 +9,10 @@ from asyncpg.exceptions import ForeignKeyViolationError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
 from litestar.response import Template
-from litestar.status_codes import (
-    HTTP_400_BAD_REQUEST,
-    HTTP_409_CONFLICT,
-    HTTP_500_INTERNAL_SERVER_ERROR,
-)
+from litestar.status_codes import HTTP_409_CONFLICT, HTTP_500_INTERNAL_SERVER_ERROR
 
 from coach.i18n import gettext as _
 from coach.logs import loggable_path
-from coach.submissions.service import BadKey, KeyReused
 
 logger = logging.getLogger("coach.errors")
 
@@ -62,8 +57,10 @@ def error_response(
 
 def http_exception_handler(request: Request, exc: HTTPException) -> Response:
     """Render an HTTP error; details are shown only when they were written for users."""
-    detail = exc.detail if getattr(exc, "user_message", False) else None
-    if exc.status_code == 400 and exc.detail and exc.detail != "Bad Request":
+    written_for_users = getattr(exc, "user_message", False)
+    detail = exc.detail if written_for_users else None
+    if exc.status_code == 400 and not written_for_users and exc.detail and (
+            exc.detail != "Bad Request"):
         # Validation messages from Litestar name the field, which helps API users.
         detail = exc.detail if wants_json(request) else None
     return error_response(request, exc.status_code, detail, headers=exc.headers)
@@ -82,15 +79,6 @@ def refers_to_a_removed_row(exc: BaseException) -> bool:
 
 def internal_error_handler(request: Request, exc: Exception) -> Response:
     """Log the traceback; show the user a plain page."""
-    if isinstance(exc, KeyReused):
-        # A form's key came back with other content: a stale copy of an entry already
-        # saved (for example from a second tab). Saving it would make a second row.
-        return error_response(request, HTTP_409_CONFLICT, _(
-            "This entry was already saved with different content. Nothing new was saved: "
-            "open the saved entry to change it."))
-    if isinstance(exc, BadKey):
-        return error_response(request, HTTP_400_BAD_REQUEST, _(
-            "The form was damaged on the way. Open it again and save once more."))
     if refers_to_a_removed_row(exc):
         logger.warning("%s %s refers to a row removed meanwhile: %s", request.method,
                        loggable_path(request.url.path), exc)

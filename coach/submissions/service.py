@@ -16,6 +16,10 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
+from litestar.exceptions import ClientException
+from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
+
+from coach.i18n import gettext as _
 from coach.submissions.tables import FormSubmission
 
 KEY_FIELD = "submission_key"
@@ -26,12 +30,33 @@ KEY_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a
 KEPT_FOR = dt.timedelta(days=30)
 
 
-class BadKey(ValueError):
-    """The submission key is not a UUID (a client error: 400)."""
+class BadKey(ClientException):
+    """The submission key is not a UUID: 400, nothing saved."""
+
+    status_code = HTTP_400_BAD_REQUEST
+    user_message = True  # the error page shows the reason
+
+    def __init__(self, value: str) -> None:
+        super().__init__(detail=_(
+            "The form was damaged on the way. Open it again and save once more."))
+        self.value = value
 
 
-class KeyReused(Exception):
-    """The key was already used for a different entry (409)."""
+class KeyReused(ClientException):
+    """The key was already used for a different entry: 409, nothing saved.
+
+    A stale copy of an entry already saved (for example from a second tab); saving it
+    would make a second row.
+    """
+
+    status_code = HTTP_409_CONFLICT
+    user_message = True
+
+    def __init__(self, key: str) -> None:
+        super().__init__(detail=_(
+            "This entry was already saved with different content. Nothing new was saved: "
+            "open the saved entry to change it."))
+        self.key = key
 
 
 @dataclass(frozen=True)
