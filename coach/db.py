@@ -263,7 +263,7 @@ def make_engine(config: DatabaseConfig) -> Engine:
         engine = _SQLITE_ENGINES.get(key)
         if engine is None:
             engine = _SQLITE_ENGINES[key] = ServerSQLiteEngine(path=str(config.path))
-        engine.enable_wal()
+            engine.enable_wal()  # stored in the file: once per engine is enough
         return engine
     return PostgresEngine(
         config={

@@ -107,12 +107,8 @@ async def active_coaches() -> list[dict[str, Any]]:
 
 
 async def coaches_of(group_id: int) -> list[dict[str, Any]]:
-    return await GroupCoach.select(
-        GroupCoach.coach.id.as_alias("id"),
-        GroupCoach.coach.username.as_alias("username"),
-        GroupCoach.coach.display_name.as_alias("display_name"),
-        GroupCoach.coach.is_active.as_alias("is_active"),
-    ).where(GroupCoach.group == group_id).order_by(GroupCoach.coach.username)
+    """Return one group's coaches by username."""
+    return (await coaches_of_groups([group_id]))[group_id]
 
 
 async def coaches_of_groups(group_ids: list[int]) -> dict[int, list[dict[str, Any]]]:

@@ -17,8 +17,10 @@ from coach.choices import Theme
 from coach.forms import (
     Collector,
     Errors,
+    Invalid,
     local_date,
     parse_date,
+    parse_id,
     parse_ids,
     parse_int,
     parse_text,
@@ -34,9 +36,6 @@ from coach.participants.tables import Participant
 
 MAX_DURATION_MINUTES = 600
 NOTE_MAX = 4000
-MAX_VERSION = 2**31 - 1
-
-
 async def roster(group_id: int, on: dt.date) -> list[dict[str, Any]]:
     """Return the participants who belonged to the group on a date, by name.
 
@@ -142,12 +141,11 @@ async def form_of(meeting: Meeting) -> dict[str, Any]:
 
 def read_version(raw: str) -> int | None:
     """Return the meeting version an edit form was rendered from; None when it has none."""
-    # Digits only and a short string first: "+1", " 1" and huge numbers are no version.
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= len(str(MAX_VERSION))):
+    # A version is read as an id is: digits only, within the 32-bit column's range.
+    try:
+        return parse_id(raw)
+    except Invalid:
         return None
-    # The column is a 32-bit integer; a larger number would make PostgreSQL fail the query.
-    version = int(raw)
-    return version if 1 <= version <= MAX_VERSION else None
 
 
 def theme_list(value: str | list[str] | None) -> list[str]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from litestar.exceptions import ClientException
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
+from coach.audit.log import now
 from coach.i18n import gettext as _
 from coach.submissions.tables import FormSubmission
 
@@ -132,13 +133,13 @@ async def save_once(
     if submission is None:
         async with engine.transaction():
             return await write(), False
-    now = dt.datetime.now(dt.UTC)
+    stamp = now()
     try:
         async with engine.transaction():
             target = await write()
             await FormSubmission.delete().where(
                 (FormSubmission.actor == submission.actor)
-                & (FormSubmission.created_at < now - KEPT_FOR)
+                & (FormSubmission.created_at < stamp - KEPT_FOR)
             )
             await FormSubmission.insert(
                 FormSubmission(
@@ -146,7 +147,7 @@ async def save_once(
                     scoped_key=submission.scoped_key,
                     fingerprint=submission.fingerprint,
                     target=target[:500],
-                    created_at=now,
+                    created_at=stamp,
                 )
             )
         return target, False
