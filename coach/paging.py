@@ -1,4 +1,4 @@
-"""Long lists of groups, a page at a time and searchable by name.
+"""Long lists a page at a time; lists of groups also searchable by name.
 
 An admin of a large project has thousands of groups; a page listing them all would weigh
 hundreds of kilobytes on a phone. The names are filtered in Python with casefold(), so
@@ -11,11 +11,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from coach.groups.services import page_count, read_page
-
 PER_PAGE = 50
 # Longer than any group name anyone would type; refused rather than silently cut.
 QUERY_MAX = 100
+
+
+def page_count(total: int, per_page: int = PER_PAGE) -> int:
+    """Return how many pages a list fills; an empty list still has its first page."""
+    return max(1, -(-total // per_page))
+
+
+def read_page(raw: str | None, pages: int) -> int | None:
+    """Return the page number asked for (1 when none), or None if it is not 1..pages."""
+    if raw is None or raw == "":
+        return 1
+    # Digits only and short: "-1", "1e9" and a thousand digits are no page.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6):
+        return None
+    number = int(raw)
+    return number if 1 <= number <= pages else None
 
 
 @dataclass

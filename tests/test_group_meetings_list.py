@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from coach.groups.services import page_count, read_page
 from coach.meetings import services
+from coach.paging import page_count, read_page
 from tests.coach_world import audit_actions, make_world, sign_in
 
 
@@ -27,7 +27,7 @@ def edit_links(html: str) -> list[int]:
 
 
 def test_pages_are_counted_and_only_their_numbers_are_read():
-    assert page_count(0) == 1 and page_count(20) == 1 and page_count(21) == 2
+    assert page_count(0, 20) == 1 and page_count(20, 20) == 1 and page_count(21, 20) == 2
     assert read_page(None, 2) == 1 and read_page("", 2) == 1 and read_page("2", 2) == 2
     for raw in ("0", "3", "-1", "+1", " 1", "1.0", "abc", "٣", "9" * 40):
         assert read_page(raw, 2) is None, raw

@@ -13,8 +13,9 @@ from coach.auth.audit import audit
 from coach.auth.guards import require_roles
 from coach.choices import LabourStatus
 from coach.forms import today
-from coach.groups.services import group_overview, meetings_page, page_count, read_page
+from coach.groups.services import MEETINGS_PER_PAGE, group_overview, meetings_page
 from coach.meetings.tables import Meeting
+from coach.paging import page_count, read_page
 from coach.web import page
 
 coach_or_admin = require_roles("coach", "admin")
@@ -38,7 +39,7 @@ async def group_meetings(request: Request, group_id: FromPath[int],
     """List all of a group's meetings, newest first, a page at a time."""
     group = await get_group_for(request.user, group_id)
     total = await Meeting.count().where(Meeting.group == group.id)
-    pages = page_count(total)
+    pages = page_count(total, MEETINGS_PER_PAGE)
     number = read_page(asked, pages)
     context = {"group": group, "total": total, "pages": pages, "number": number,
                "asked": asked, "meetings": []}

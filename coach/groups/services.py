@@ -255,22 +255,6 @@ async def group_is_closed(group_id: int) -> bool:
 MEETINGS_PER_PAGE = 20
 
 
-def page_count(total: int, per_page: int = MEETINGS_PER_PAGE) -> int:
-    """Return how many pages a list fills; an empty list still has its first page."""
-    return max(1, -(-total // per_page))
-
-
-def read_page(raw: str | None, pages: int) -> int | None:
-    """Return the page number asked for (1 when none), or None if it is not 1..pages."""
-    if raw is None or raw == "":
-        return 1
-    # Digits only and short: "-1", "1e9" and a thousand digits are no page.
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6):
-        return None
-    number = int(raw)
-    return number if 1 <= number <= pages else None
-
-
 async def meetings_page(group_id: int, number: int) -> list[dict[str, Any]]:
     """Return one page of the group's meetings, newest first, with how many came."""
     return await recent_meetings(group_id, limit=MEETINGS_PER_PAGE,
