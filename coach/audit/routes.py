@@ -119,16 +119,15 @@ async def _refused(filters: dict[str, Any], errors: dict[str, str]) -> Template:
 async def audit_csv(request: Request) -> Response:
     """Stream the events matching the page's filters as CSV, oldest first; audited."""
     filters, errors = read_filters(request.query_params)
-    where = where_clause(filters)
-    last_id = await export.newest_id()
-    if not errors:
-        count = await export.count_events(where, last_id)
-        if count > export.MAX_EXPORT_ROWS:
-            errors["date_from"] = _(
-                "%(count)s events match, more than %(limit)s fit in one file. "
-                "Choose a shorter time.") % {"count": count, "limit": export.MAX_EXPORT_ROWS}
     if errors:
         return await _refused(filters, errors)
+    where = where_clause(filters)
+    last_id = await export.newest_id()
+    count = await export.count_events(where, last_id)
+    if count > export.MAX_EXPORT_ROWS:
+        return await _refused(filters, {"date_from": _(
+            "%(count)s events match, more than %(limit)s fit in one file. "
+            "Choose a shorter time.") % {"count": count, "limit": export.MAX_EXPORT_ROWS}})
     # Recorded after the cut is taken: the download is in the log, not in its own file.
     await audit(request, "audit.export", detail={
         **{name: str(filters[name]) for name in FILTER_NAMES if filters[name]},
