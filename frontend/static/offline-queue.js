@@ -168,15 +168,9 @@
 
   // --- Sending the queue ----------------------------------------------------------------
 
-  async function serverAnswers() {
-    try {
-      return (await fetch("/healthz", { cache: "no-store" })).ok;
-    } catch (error) {
-      return false;
-    }
-  }
-
-  // Who is signed in now, with a fresh CSRF token; "auth" when nobody, null when unknown.
+  // Who is signed in now, with a fresh CSRF token; "auth" when nobody, null when the server
+  // does not answer. This small request is also the test of being online: the browser's
+  // navigator.onLine says only that some network is there.
   async function currentSession() {
     try {
       const response = await fetch("/offline/session", {
@@ -210,7 +204,7 @@
       paused = false;
       return;
     }
-    const session = (await serverAnswers()) ? await currentSession() : null;
+    const session = await currentSession();
     if (session === "auth") {
       paused = true;
       return;
