@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from babel.numbers import format_decimal
+from babel.numbers import NumberPattern, format_decimal, parse_pattern
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Request, Response
 from litestar.enums import MediaType
@@ -21,13 +22,17 @@ from coach.submissions.service import new_key
 from coach.ui import template_globals
 
 
+@cache
+def _number_pattern(digits: int) -> NumberPattern:
+    return parse_pattern("#,##0" if digits == 0 else "#,##0." + "0" * digits)
+
+
 def _format_number(value: float | int | None, digits: int = 1) -> str:
     if value is None:
         return "–"
-    pattern = "#,##0" if digits == 0 else "#,##0." + "0" * digits
-    return format_decimal(
-        value, format=pattern, locale=i18n.babel_locale(i18n.current_language.get())
-    )
+    # Pattern and locale parsed once: a page formats dozens of numbers.
+    return format_decimal(value, format=_number_pattern(digits),
+                          locale=i18n.locale_of(i18n.current_language.get()))
 
 
 def make_environment() -> Environment:

@@ -53,6 +53,9 @@ class Cadence:
         return {BASELINE: self.baseline, END: self.end, FOLLOW_UP: self.follow_up}[point.kind]
 
 
+EVERY_POINT = Cadence()
+
+
 @dataclass(frozen=True)
 class PointStatus:
     point: MeasurementPoint
@@ -118,6 +121,24 @@ def measurement_points(
     return _with_windows(dated)
 
 
+def last_day_to_answer(
+    starts_on: dt.date,
+    ends_on: dt.date,
+    enrolled_on: dt.date | None = None,
+    exited_on: dt.date | None = None,
+) -> dt.date:
+    """Return the last day a check of this person still counts: the follow-up's last day.
+
+    Until then a point of theirs can be due or late; the day after, the follow-up is missed
+    and no point is left. The personal link (coach/auth/invites.py) works exactly as long.
+    """
+    # The follow-up is the last point, so no later window shortens it and the interim points
+    # change nothing of it: they are not made (interval 0). tests/test_personal_link.py
+    # checks this against the points of real intervals.
+    follow_up = measurement_points(starts_on, ends_on, 0, enrolled_on, exited_on)[-1]
+    return follow_up.closes_on - dt.timedelta(days=1)
+
+
 def point_statuses(
     points: list[MeasurementPoint],
     taken: Iterable[tuple[str, dt.date]],
@@ -135,9 +156,11 @@ def point_statuses(
     statuses = []
     for point in points:
         wanted = frozenset(
-            name for name in instrument_ids if cadences.get(name, Cadence()).asks_at(point)
+            name for name in instrument_ids if cadences.get(name, EVERY_POINT).asks_at(point)
         )
-        done = frozenset(name for name, day in taken if point.contains(day)) & wanted
+        # point.contains(day), written out: this loop runs for every participant of a page.
+        opens_on, closes_on = point.opens_on, point.closes_on
+        done = frozenset(name for name, day in taken if opens_on <= day < closes_on) & wanted
         if done == wanted:
             status = DONE
         elif today < point.opens_on:

@@ -17,6 +17,7 @@ from coach.assessments.instruments import (
 from coach.assessments.schedule import (
     DUE,
     LATE,
+    Cadence,
     PointStatus,
     current_point,
     measurement_points,
@@ -229,6 +230,11 @@ def check_instrument_list() -> list[str]:
     return [instrument.id for instrument in all_instruments()]
 
 
+def instrument_cadences() -> dict[str, Cadence]:
+    """Return each instrument's cadence: the measurement points at which a check asks it."""
+    return {instrument.id: instrument.schedule for instrument in all_instruments()}
+
+
 def schedule_of(
     group: CoachingGroup, participant: Participant, taken: list[tuple[str, dt.date]], today: dt.date
 ) -> list[PointStatus]:
@@ -240,8 +246,7 @@ def schedule_of(
         enrolled_on=participant.enrolled_on,
         exited_on=participant.exited_on,
     )
-    cadences = {instrument.id: instrument.schedule for instrument in all_instruments()}
-    return point_statuses(points, taken, check_instrument_list(), today, cadences)
+    return point_statuses(points, taken, check_instrument_list(), today, instrument_cadences())
 
 
 async def participant_schedule(participant: Participant, today: dt.date) -> list[PointStatus]:
@@ -259,35 +264,70 @@ class DueEntry:
     point: PointStatus | None
 
 
+# The columns of a participant that due_entries reads.
+DUE_COLUMNS = (Participant.id, Participant.group, Participant.display_name,
+               Participant.enrolled_on, Participant.exited_on, Participant.consent_given_on,
+               Participant.consent_withdrawn_on, Participant.erased_at)
+
+
+def may_collect_row(person: Mapping[str, Any]) -> bool:
+    """may_collect for a participant read as a row (a dict) rather than an object."""
+    return (person["consent_given_on"] is not None
+            and person["consent_withdrawn_on"] is None
+            and person["erased_at"] is None)
+
+
+def due_entries(group: CoachingGroup | Mapping[str, Any], people: list[Mapping[str, Any]],
+                taken_by_person: Mapping[int, list[tuple[str, dt.date]]], today: dt.date
+                ) -> list[DueEntry]:
+    """Say, for each of a group's people who can still answer, whether a check is due now.
+
+    people: rows with DUE_COLUMNS, in the order wanted; taken_by_person: participant id ->
+    (instrument, day) of every answer. Pure, so that the group page and the home page,
+    which read these rows for other uses too, do not read them again.
+    """
+    def field(name: str) -> Any:
+        return group[name] if isinstance(group, Mapping) else getattr(group, name)
+
+    instruments, cadences = check_instrument_list(), instrument_cadences()
+    # Most people share the group's dates (no late start, no early exit): one set of points.
+    points_by_dates: dict[tuple[dt.date, dt.date | None], list] = {}
+    entries = []
+    for person in people:
+        if not may_collect_row(person):
+            continue
+        dates = (person["enrolled_on"], person["exited_on"])
+        points = points_by_dates.get(dates)
+        if points is None:
+            points = points_by_dates[dates] = measurement_points(
+                field("starts_on"), field("ends_on"), field("assessment_interval_weeks"),
+                enrolled_on=dates[0], exited_on=dates[1])
+        statuses = point_statuses(points, taken_by_person.get(person["id"], ()), instruments,
+                                  today, cadences)
+        point = current_point(statuses)
+        status = point.status if point and point.status in (DUE, LATE) else ""
+        entries.append(DueEntry(person["id"], person["display_name"], status, point))
+    return entries
+
+
 async def group_due_list(group: CoachingGroup, today: dt.date) -> list[DueEntry]:
     """Return, for each participant who can still answer, whether a check is due or late."""
-    return (await groups_due_lists([group], today))[group.id]
+    people = await (Participant.select(*DUE_COLUMNS)
+                    .where(Participant.group == group.id)
+                    .order_by(Participant.display_name))
+    taken_by_person = await answers_by_person([person["id"] for person in people])
+    return due_entries(group, people, taken_by_person, today)
 
 
-async def groups_due_lists(groups: list[CoachingGroup], today: dt.date
-                           ) -> dict[int, list[DueEntry]]:
-    """group_due_list for many groups in two queries (the home page shows up to 40)."""
-    by_id = {group.id: group for group in groups}
-    entries: dict[int, list[DueEntry]] = {group_id: [] for group_id in by_id}
-    if not by_id:
-        return entries
-    people = (
-        await Participant.objects()
-        .where(Participant.group.is_in(list(by_id)))
-        .order_by(Participant.display_name)
-    )
-    taken_rows = await Assessment.select(
-        Assessment.participant, Assessment.instrument, Assessment.taken_on
-    ).where(Assessment.participant.is_in([person.id for person in people] or [0]))
-    taken_by_person: dict[int, list[tuple[str, dt.date]]] = {person.id: [] for person in people}
-    for row in taken_rows:
-        taken_by_person[row["participant"]].append((row["instrument"], row["taken_on"]))
-    for person in people:
-        if not may_collect(person):
-            continue
-        group = by_id[person.group]
-        taken = taken_by_person[person.id]
-        point = current_point(schedule_of(group, person, taken, today))
-        status = point.status if point and point.status in (DUE, LATE) else ""
-        entries[group.id].append(DueEntry(person.id, person.display_name, status, point))
-    return entries
+async def answers_by_person(participant_ids: list[int]
+                            ) -> dict[int, list[tuple[str, dt.date]]]:
+    """Return participant id -> (instrument, day) of each answer, for the schedule."""
+    taken: dict[int, list[tuple[str, dt.date]]] = {pid: [] for pid in participant_ids}
+    if not participant_ids:
+        return taken
+    rows = await (Assessment.select(Assessment.participant, Assessment.instrument,
+                                    Assessment.taken_on)
+                  .where(Assessment.participant.is_in(participant_ids)))
+    for row in rows:
+        taken[row["participant"]].append((row["instrument"], row["taken_on"]))
+    return taken

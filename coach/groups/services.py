@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from piccolo.query.methods.select import Count
+
 from coach.assessments.schedule import DUE, FOLLOW_UP_MONTHS, LATE, add_months
-from coach.assessments.services import DueEntry, group_due_list, groups_due_lists
+from coach.assessments.services import DueEntry, answers_by_person, due_entries
 from coach.assessments.tables import Assessment
 from coach.choices import EMPLOYED_STATUSES
 from coach.forms import local_date
@@ -35,7 +37,8 @@ async def participants_of(group_ids: list[int]) -> list[dict[str, Any]]:
     return await (Participant.select(Participant.id, Participant.group, Participant.display_name,
                                      Participant.enrolled_on, Participant.exited_on,
                                      Participant.status_at_entry, Participant.created_at,
-                                     Participant.consent_withdrawn_on)
+                                     Participant.consent_given_on,
+                                     Participant.consent_withdrawn_on, Participant.erased_at)
                   .where(Participant.group.is_in(group_ids))
                   .where(Participant.erased_at.is_null())
                   .order_by(Participant.display_name).order_by(Participant.id))
@@ -55,30 +58,42 @@ async def histories(participant_ids: list[int]) -> dict[int, list[dict[str, Any]
     return result
 
 
-async def latest_scores(participant_ids: list[int]) -> dict[int, dict[str, dict[str, Any]]]:
-    """Return {participant: {instrument: latest assessment}} for wellbeing and work ability."""
-    result: dict[int, dict[str, dict[str, Any]]] = {pid: {} for pid in participant_ids}
+async def answers_of(participant_ids: list[int]) -> list[dict[str, Any]]:
+    """Return every answer of these participants (without the items), oldest first."""
     if not participant_ids:
-        return result
-    rows = await (Assessment.select(Assessment.participant, Assessment.instrument,
+        return []
+    return await (Assessment.select(Assessment.participant, Assessment.instrument,
                                     Assessment.taken_on, Assessment.score, Assessment.band)
                   .where(Assessment.participant.is_in(participant_ids))
-                  .where(Assessment.instrument.is_in([WELLBEING, WORK_ABILITY]))
                   .order_by(Assessment.taken_on).order_by(Assessment.id))
-    for row in rows:  # oldest first, so the last one written wins
-        result[row["participant"]][row["instrument"]] = row
+
+
+def latest_scores(participant_ids: list[int], answers: list[dict[str, Any]]
+                  ) -> dict[int, dict[str, dict[str, Any]]]:
+    """Return {participant: {instrument: latest answer}} for wellbeing and work ability."""
+    result: dict[int, dict[str, dict[str, Any]]] = {pid: {} for pid in participant_ids}
+    for row in answers:  # oldest first, so the last one written wins
+        if row["instrument"] in (WELLBEING, WORK_ABILITY):
+            result[row["participant"]][row["instrument"]] = row
     return result
 
 
 async def attendance_counts(group_id: int) -> dict[int, tuple[int, int]]:
     """Return {participant: (present, expected)} over all the group's meetings."""
-    rows = await (Attendance.select(Attendance.participant, Attendance.present)
-                  .where(Attendance.meeting.group == group_id))
-    counts: dict[int, tuple[int, int]] = {}
-    for row in rows:
-        present, expected = counts.get(row["participant"], (0, 0))
-        counts[row["participant"]] = (present + bool(row["present"]), expected + 1)
-    return counts
+    # Counted by the database: a group of a year has thousands of attendance rows.
+    # (Two counts rather than SUM(present): PostgreSQL has no sum of booleans.)
+    def counted(query) -> Any:
+        return (query.where(Attendance.meeting.group == group_id)
+                .group_by(Attendance.participant))
+
+    expected = await counted(Attendance.select(Attendance.participant,
+                                               Count(Attendance.id, alias="n")))
+    present = await counted(Attendance.select(Attendance.participant,
+                                              Count(Attendance.id, alias="n"))
+                            .where(Attendance.present.eq(True)))
+    present_by_id = {row["participant"]: row["n"] for row in present}
+    return {row["participant"]: (present_by_id.get(row["participant"], 0), row["n"])
+            for row in expected}
 
 
 def rate(present: int, expected: int) -> float | None:
@@ -91,9 +106,14 @@ async def group_overview(group: CoachingGroup, today: dt.date) -> dict[str, Any]
     people = await participants_of([group.id])
     ids = [person["id"] for person in people]
     status_by_id = await histories(ids)
-    scores = await latest_scores(ids)
+    answers = await answers_of(ids)
+    scores = latest_scores(ids, answers)
+    taken_by_person: dict[int, list[tuple[str, dt.date]]] = {pid: [] for pid in ids}
+    for row in answers:
+        taken_by_person[row["participant"]].append((row["instrument"], row["taken_on"]))
     counts = await attendance_counts(group.id)
-    due = {entry["id"]: entry for entry in await due_checks(group, today)}
+    due = {entry["id"]: entry for entry in due_of(due_entries(group, people, taken_by_person,
+                                                              today))}
     rows = []
     for person in people:
         present, expected = counts.get(person["id"], (0, 0))
@@ -186,7 +206,7 @@ async def groups_for_home(group_ids: list[int], today: dt.date
                               .where(Meeting.group.is_in(ids or [0]))
                               .where(Meeting.held_on == today).output(as_list=True)))
     people = await participants_of(ids)
-    due_by_group = await groups_due_lists(current, today)
+    taken_by_person = await answers_by_person([person["id"] for person in people])
     history_by_id = await histories([person["id"] for person in people])
     people_by_group: dict[int, list[dict[str, Any]]] = {group_id: [] for group_id in ids}
     for person in people:
@@ -203,7 +223,7 @@ async def groups_for_home(group_ids: list[int], today: dt.date
                               if person["consent_withdrawn_on"] is not None]
         group.update(card_counts(mine, group["ends_on"], today))
         group["quiet"] = quiet_participants(mine, history_by_id, today)
-        group["due"] = due_of(due_by_group[row.id])
+        group["due"] = due_of(due_entries(row, mine, taken_by_person, today))
         group["to_see"] = people_to_see(group["due"], group["quiet"])
     return groups, earlier
 
@@ -232,11 +252,6 @@ def people_to_see(due: list[dict[str, Any]], quiet: list[dict[str, Any]]) -> lis
                                              "display_name": person["display_name"]})
         row["quiet"] = True
     return sorted(rows.values(), key=lambda row: (row["display_name"].casefold(), row["id"]))
-
-
-async def due_checks(group: CoachingGroup, today: dt.date) -> list[dict[str, Any]]:
-    """Return the participants whose self-assessment is due or late now."""
-    return due_of(await group_due_list(group, today))
 
 
 def due_of(entries: list[DueEntry]) -> list[dict[str, Any]]:

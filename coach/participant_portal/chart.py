@@ -146,15 +146,37 @@ def crosses(box: Box, dots: list[Dot]) -> bool:
     """Say whether a dot, or the line through the dots, comes near the box."""
     if any(box.near(dot.x, dot.y, DOT_RADIUS + CLEARANCE) for dot in dots):
         return True
-    for start, end in zip(dots, dots[1:], strict=False):
-        # Walk the segment in steps of about one unit: plain, and exact enough at this scale.
-        steps = max(1, int(max(abs(end.x - start.x), abs(end.y - start.y))))
-        for step in range(steps + 1):
-            share = step / steps
-            if box.near(start.x + (end.x - start.x) * share,
-                        start.y + (end.y - start.y) * share, CLEARANCE):
-                return True
-    return False
+    near = Box(box.left - CLEARANCE, box.top - CLEARANCE,
+               box.right + CLEARANCE, box.bottom + CLEARANCE)
+    return any(segment_meets(near, start.x, start.y, end.x, end.y)
+               for start, end in zip(dots, dots[1:], strict=False))
+
+
+def segment_meets(box: Box, x0: float, y0: float, x1: float, y1: float) -> bool:
+    """Say whether the segment from (x0, y0) to (x1, y1) touches the box (edges included).
+
+    Clips the segment's parameter range [0, 1] to each of the box's four sides in turn
+    (Liang and Barsky's method): exact, and a handful of comparisons, where walking the
+    segment point by point cost a page's time on every label position tried.
+    """
+    start, end = 0.0, 1.0
+    dx, dy = x1 - x0, y1 - y0
+    for towards, room in ((-dx, x0 - box.left), (dx, box.right - x0),
+                          (-dy, y0 - box.top), (dy, box.bottom - y0)):
+        if towards == 0:
+            if room < 0:  # parallel to this side and outside it
+                return False
+            continue
+        share = room / towards
+        if towards < 0:  # entering across this side
+            if share > end:
+                return False
+            start = max(start, share)
+        else:  # leaving across this side
+            if share < start:
+                return False
+            end = min(end, share)
+    return True
 
 
 def place_label(name: str, stripe: Stripe, dots: list[Dot], left: float,
