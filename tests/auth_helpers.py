@@ -17,6 +17,7 @@ __all__ = [
     "csrf_token",
     "login_as",
     "login_participant",
+    "open_link",
     "set_cookie",
     "sign_in_directly",
 ]
@@ -103,3 +104,18 @@ async def login_participant(client: AsyncTestClient, participant: Participant):
     assert response.status_code == 303, f"invite sign-in failed: {response.status_code}"
     client.headers[CSRF_HEADER] = client.cookies.get(CSRF_COOKIE)
     return response
+
+
+async def open_link(token: str) -> int | None:
+    """Use a personal link as its button does; return whom it signed in, or None if nobody.
+
+    The welcome page (find_usable) and the button (sign_in_with_link) must agree.
+    """
+    from coach.auth.invites import find_usable, sign_in_with_link
+    from coach.settings import load_settings
+
+    shown = await find_usable(token)
+    signed = await sign_in_with_link(load_settings(), token)
+    used = signed[0] if signed else None
+    assert shown == used, f"the page says {shown}, the button {used}"
+    return used

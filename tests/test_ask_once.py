@@ -7,11 +7,11 @@ import re
 
 from litestar.testing import AsyncTestClient
 
-from coach.auth.invites import count_open_invites, create_invite, use_invite
+from coach.auth.invites import count_open_invites, create_invite
 from coach.auth.tables import WebSession
 from coach.forms import today
 from coach.meetings.tables import Attendance, Meeting
-from tests.auth_helpers import login_participant
+from tests.auth_helpers import login_participant, open_link
 from tests.coach_world import HTMX, audit_actions, make_world, sign_in
 
 NOBODY = "Nobody was present?"
@@ -140,6 +140,6 @@ async def test_cancelling_all_links_asks_first_then_acts_on_the_confirmation(cli
         assert await audit_actions("invite.revoke") == []
         response = await client.post(url, data={"confirm": "1"}, follow_redirects=False)
         assert response.status_code == 303
-        assert await use_invite(token) is None
+        assert await open_link(token) is None
         assert await WebSession.count().where(WebSession.participant == w.anna.id) == 0
         assert len(await audit_actions("invite.revoke")) == 1

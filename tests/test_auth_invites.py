@@ -9,19 +9,19 @@ import sys
 
 from litestar.testing import AsyncTestClient
 
+from coach.assessments.schedule import last_day_to_answer
 from coach.assessments.tables import Assessment  # noqa: F401  (tables bound for the app)
 from coach.audit.tables import AuditEvent
-from coach.auth.invites import (
-    create_invite,
-    invite_url,
-    last_day,
-    last_day_of_link,
-    plausible,
-    use_invite,
-)
+from coach.auth.invites import create_invite, invite_url, last_day, plausible
 from coach.auth.sessions import SESSION_COOKIE, hash_token
 from coach.auth.tables import Invite, WebSession
-from tests.auth_helpers import csrf_token, login_as, login_participant, sign_in_directly
+from tests.auth_helpers import (
+    csrf_token,
+    login_as,
+    login_participant,
+    open_link,
+    sign_in_directly,
+)
 from tests.factories import make_group, make_participant, make_user
 
 
@@ -39,7 +39,7 @@ async def test_invite_token_is_long_and_stored_only_as_a_hash():
     row = await Invite.objects().first()
     assert row.token_hash == hash_token(token) and token not in row.token_hash
     # Issue 11 point 4 changed the lifetime from 14 days to the end of the follow-up.
-    assert last_day(row.expires_at) == last_day_of_link(group.ends_on, None)
+    assert last_day(row.expires_at) == last_day_to_answer(group.starts_on, group.ends_on)
     assert row.expires_at.date() > group.ends_on + dt.timedelta(days=180)
 
 
@@ -130,10 +130,10 @@ async def test_invite_link_signs_in_with_a_tap_and_works_again_until_renewed(cli
 async def test_a_renewed_link_cannot_be_used():
     _coach, _group, person = await _world()
     token = await create_invite(person.id, created_by=None)
-    assert await use_invite(token) == person.id
-    assert await use_invite(token) == person.id  # used again: a personal link
+    assert await open_link(token) == person.id
+    assert await open_link(token) == person.id  # used again: a personal link
     await create_invite(person.id, created_by=None)
-    assert await use_invite(token) is None
+    assert await open_link(token) is None
 
 
 async def test_expired_and_revoked_invites_do_not_work(client):
@@ -148,7 +148,7 @@ async def test_expired_and_revoked_invites_do_not_work(client):
     response = await client.post(f"/participants/{person.id}/invite/revoke",
                                  data={"confirm": "1"}, follow_redirects=False)
     assert response.status_code == 303
-    assert await use_invite(revoked) is None
+    assert await open_link(revoked) is None
 
 
 async def test_revoking_signs_the_participant_out_everywhere(client, app):
@@ -212,7 +212,7 @@ async def test_cli_prints_a_working_invite_link(settings):
     link = result.stdout.strip()
     assert link.startswith("https://coach.example.fi/i/")
     token = link.rsplit("/", 1)[1]
-    assert await use_invite(token) == person.id
+    assert await open_link(token) == person.id
     assert invite_url("https://x/", "t") == "https://x/i/t"
 
 

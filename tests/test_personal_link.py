@@ -10,22 +10,32 @@ import threading
 import pytest
 from litestar.testing import AsyncTestClient, TestClient
 
+from coach.assessments.schedule import (
+    DUE,
+    FOLLOW_UP,
+    LATE,
+    MISSED,
+    last_day_to_answer,
+    measurement_points,
+    point_statuses,
+)
+from coach.assessments.services import participant_schedule
 from coach.audit.tables import AuditEvent
 from coach.auth import invites, participant_routes
 from coach.auth.invites import (
     InviteRefused,
     count_open_invites,
     create_invite,
-    last_day_of_link,
+    last_day,
     sign_in_with_link,
-    use_invite,
 )
 from coach.auth.sessions import SESSION_COOKIE
 from coach.auth.tables import Invite, WebSession
 from coach.forms import today
 from coach.groups.tables import CoachingGroup
+from coach.i18n import gettext as _
 from coach.participants.tables import Participant
-from tests.auth_helpers import csrf_token
+from tests.auth_helpers import csrf_token, open_link
 from tests.coach_world import audit_actions, make_world, sign_in
 from tests.factories import make_group, make_participant
 
@@ -53,17 +63,107 @@ async def anna_sessions(w) -> int:
     return await WebSession.count().where(WebSession.participant == w.anna.id)
 
 
-# --- the link's lifetime, as plain rules ----------------------------------------------------
+# --- the link's lifetime: the assessment schedule's, to the day -----------------------------
 
-def test_the_link_lasts_until_the_follow_up_after_the_group_or_leaving_early_is_over():
-    ends = dt.date(2027, 6, 30)
-    # The follow-up is due six months after the end and counts for four weeks after that.
-    assert last_day_of_link(ends, None) == dt.date(2027, 12, 30) + dt.timedelta(days=28)
-    assert last_day_of_link(ends, dt.date(2027, 1, 31)) == dt.date(2027, 7, 31) + dt.timedelta(
-        days=28)
-    assert last_day_of_link(ends, dt.date(2028, 1, 1)) == last_day_of_link(ends, None)
-    # A year typed as 9999 before dates were bounded cannot make a date Python cannot hold.
-    assert last_day_of_link(dt.date(9999, 12, 31), None).year == 2101
+D = dt.date
+FOLLOW_UP_OVER = "The six-month follow-up of this participant is over."
+FIRST, LAST = D(1, 1, 1), D(9999, 12, 31)  # stored before the forms bounded dates
+# (starts_on, ends_on, enrolled_on, exited_on): month ends, early leavers and late joiners,
+# rows the forms refuse today (a joiner after the end, a leaver before joining, a run longer
+# than five years) and dates at the ends of what Python's date holds.
+RUNS = [
+    (D(2026, 3, 1), D(2026, 8, 31), None, None),
+    (D(2027, 3, 1), D(2027, 8, 31), None, None),  # the follow-up falls on Feb 29
+    (D(2026, 1, 1), D(2027, 6, 30), None, D(2027, 1, 31)),
+    (D(2026, 1, 1), D(2027, 6, 30), D(2026, 5, 31), D(2026, 8, 31)),
+    (D(2026, 1, 1), D(2027, 6, 30), None, D(2028, 1, 1)),  # "left" after the end
+    (D(2026, 1, 1), D(2026, 6, 30), D(2026, 8, 31), None),
+    (D(2026, 1, 1), D(2026, 6, 30), D(2026, 3, 1), D(2026, 2, 1)),
+    (D(2026, 1, 1), D(2035, 1, 1), None, None),
+    (D(2026, 1, 1), LAST, None, None),
+    (D(2026, 1, 1), LAST, None, LAST),
+    (D(2026, 1, 1), FIRST, None, None),
+    (FIRST, LAST, None, None),
+    (FIRST, FIRST, FIRST, FIRST),
+    (LAST, LAST, LAST, LAST),
+    (D(2100, 12, 31), D(2100, 12, 31), None, None),
+]
+
+
+@pytest.mark.parametrize("interval", [0, 1, 4, 52])
+@pytest.mark.parametrize(("starts_on", "ends_on", "enrolled_on", "exited_on"), RUNS)
+def test_the_last_day_is_the_last_day_a_check_is_due_or_late(
+        starts_on, ends_on, enrolled_on, exited_on, interval):
+    """Not a day shorter (the follow-up is still late then) and not a day longer."""
+    last = last_day_to_answer(starts_on, ends_on, enrolled_on, exited_on)
+    points = measurement_points(starts_on, ends_on, interval, enrolled_on, exited_on)
+
+    def statuses(day):
+        return [entry.status for entry in point_statuses(points, [], ["x"], day)]
+
+    assert points[-1].kind == FOLLOW_UP
+    assert statuses(last)[-1] in (DUE, LATE)
+    assert set(statuses(last + dt.timedelta(days=1))) == {MISSED}
+
+
+def test_the_follow_up_counts_from_the_end_or_leaving_with_month_ends_kept():
+    # Due six months after the end (or the month's last day), and late for four weeks more.
+    assert last_day_to_answer(D(2026, 3, 1), D(2026, 8, 31)) == D(2027, 3, 28)  # Feb 28
+    assert last_day_to_answer(D(2027, 3, 1), D(2027, 8, 31)) == D(2028, 3, 28)  # Feb 29
+    assert last_day_to_answer(D(2026, 1, 1), D(2027, 6, 30), None, D(2027, 1, 31)) == D(
+        2027, 8, 28)
+    assert last_day_to_answer(D(2026, 1, 1), D(2027, 6, 30), None, D(2028, 1, 1)) == (
+        last_day_to_answer(D(2026, 1, 1), D(2027, 6, 30)))
+
+
+async def person_with(starts_on, ends_on, enrolled_on=None, exited_on=None) -> Participant:
+    """A participant of a new group with these dates, stored past the forms' checks.
+
+    The database still holds its own rules: a group ends after it starts, and nobody
+    leaves before joining.
+    """
+    group = CoachingGroup(name=f"Ryhmä {starts_on} {ends_on}", starts_on=starts_on,
+                          ends_on=ends_on, created_at=dt.datetime.now(dt.UTC))
+    await group.save()
+    return await make_participant(group, enrolled_on=enrolled_on or starts_on,
+                                  exited_on=exited_on)
+
+
+# Made today (the link is refused once the follow-up is over), so the dates lie ahead.
+@pytest.mark.parametrize(("starts_on", "ends_on", "enrolled_on", "exited_on", "expected"), [
+    (D(2030, 3, 1), D(2030, 8, 31), None, None, D(2031, 3, 28)),
+    (D(2031, 3, 1), D(2031, 8, 31), None, None, D(2032, 3, 28)),  # Feb 29 + 28 days
+    (D(2030, 1, 1), D(2030, 12, 31), None, D(2030, 5, 31), D(2030, 12, 28)),  # left early
+    # Joined after the end the group has stored: the schedule asks six months after joining;
+    # the link used to stop on 2031-01-27, two months before that follow-up was over.
+    (D(2030, 1, 1), D(2030, 6, 30), D(2030, 8, 31), None, D(2031, 3, 28)),
+    # An end typed as 9999: the schedule ends the run after five years; the link used to
+    # work until 2101.
+    (D(2030, 1, 1), LAST, None, None, D(2035, 7, 29)),
+    (D(9999, 12, 30), LAST, LAST, LAST, D(2101, 7, 28)),  # moved to 2100-12-31 first
+])
+async def test_the_link_works_exactly_while_the_participant_has_a_check_to_answer(
+        starts_on, ends_on, enrolled_on, exited_on, expected):
+    person = await person_with(starts_on, ends_on, enrolled_on, exited_on)
+    token = await create_invite(person.id, created_by=None)
+    row = await Invite.objects().where(Invite.participant == person.id).first()
+    assert last_day(row.expires_at) == expected
+    assert await open_link(token) == person.id
+    # The coach's due list (the real schedule of this participant) agrees, to the day.
+    assert {entry.status for entry in await participant_schedule(person, expected)} & {DUE, LATE}
+    after = expected + dt.timedelta(days=1)
+    assert {entry.status for entry in await participant_schedule(person, after)} == {MISSED}
+    stored = await invites._person(person.id)
+    assert invites.refusal(stored, expected) is None
+    assert invites.refusal(stored, after) == _(FOLLOW_UP_OVER)
+
+
+async def test_a_follow_up_long_over_refuses_a_link_and_odd_dates_raise_nothing_else():
+    # Years typed as 1 and 9999: the run is 1900 to 1905 (the link used to work until 2101).
+    for dates in [(D(2020, 1, 1), D(2020, 6, 30)), (FIRST, D(1, 1, 2)), (FIRST, LAST)]:
+        person = await person_with(*dates)
+        with pytest.raises(InviteRefused, match=re.escape(_(FOLLOW_UP_OVER))):
+            await create_invite(person.id, created_by=None)
 
 
 # --- the coach's page -----------------------------------------------------------------------
@@ -78,8 +178,8 @@ async def test_the_coach_gets_the_link_once_with_qr_copy_and_share_and_only_a_ha
     assert "<svg" in response.text  # the QR code
     assert "data-share-link" in response.text and "/static/share.js" in response.text
     assert "<script>" not in response.text  # no inline script (the CSP forbids it)
-    last_day = last_day_of_link(w.group.ends_on, None)
-    assert str(last_day.year) in response.text
+    works_until = last_day_to_answer(w.group.starts_on, w.group.ends_on)
+    assert str(works_until.year) in response.text
     rows = await Invite.select()
     assert len(rows) == 1 and token not in str(rows)
     assert all(token not in str(event) for event in await AuditEvent.select())
@@ -99,8 +199,8 @@ async def test_asking_again_shows_the_link_state_and_makes_a_new_one_only_when_t
     assert await Invite.count() == 1
     new = await make_link(client, w, renew="1")
     assert new != old
-    assert await use_invite(old) is None
-    assert await use_invite(new) == w.anna.id
+    assert await open_link(old) is None
+    assert await open_link(new) == w.anna.id
     assert await count_open_invites(w.anna.id) == 1
     renewed = await audit_actions("invite.create")
     assert renewed[-1]["detail"] == {"renewed": True}
@@ -176,7 +276,7 @@ async def test_erasure_and_a_closed_group_end_the_link(client):
     ben = await create_invite(w.ben.id, created_by=None)
     await CoachingGroup.update({CoachingGroup.closed_at: dt.datetime.now(dt.UTC)}).where(
         CoachingGroup.id == w.group.id)
-    assert await use_invite(ben) is None
+    assert await open_link(ben) is None
 
 
 async def test_the_link_ends_when_the_follow_up_after_leaving_is_over(client):
@@ -185,17 +285,17 @@ async def test_the_link_ends_when_the_follow_up_after_leaving_is_over(client):
                                 starts_on=today() - dt.timedelta(days=400))
     sara = await make_participant(long_run, display_name="Sara")
     token = await create_invite(sara.id, created_by=None)
-    assert await use_invite(token) == sara.id
+    assert await open_link(token) == sara.id
     left_on = today() - dt.timedelta(days=240)  # six months and four weeks ago, and more
     await Participant.update({Participant.exited_on: left_on}).where(Participant.id == sara.id)
     assert (await client.get(f"/i/{token}")).status_code == 404
-    assert await use_invite(token) is None
+    assert await open_link(token) is None
     await sign_in(client, w.coach)
     response = await client.post(f"/participants/{sara.id}/invite")
     assert response.status_code == 409 and "follow-up" in response.text
     # Someone who left recently still has their follow-up ahead: their link works.
     await Participant.update({Participant.exited_on: today()}).where(Participant.id == sara.id)
-    assert await use_invite(await create_invite(sara.id, created_by=None)) == sara.id
+    assert await open_link(await create_invite(sara.id, created_by=None)) == sara.id
 
 
 async def test_nothing_is_started_for_a_participant_who_withdrew_consent(client):
@@ -289,7 +389,7 @@ async def test_cancelling_while_the_link_opens_leaves_no_way_in(client, app, mon
     assert (opened, cancelled) == (303, 303)
     assert still_in == 303  # sent away from /me: signed out
     assert await anna_sessions(w) == 0
-    assert await use_invite(token) is None
+    assert await open_link(token) is None
 
 
 async def test_renewing_while_the_link_opens_leaves_one_working_link(client, app, monkeypatch):
@@ -300,7 +400,7 @@ async def test_renewing_while_the_link_opens_leaves_one_working_link(client, app
     opened, renewed, _still_in = await race(
         app, w, token, f"/participants/{w.anna.id}/invite", {"renew": "1"})
     assert (opened, renewed) == (303, 200)
-    assert await use_invite(token) is None
+    assert await open_link(token) is None
     assert await count_open_invites(w.anna.id) == 1
 
 
@@ -315,4 +415,4 @@ async def test_opens_racing_cancels_never_leave_a_session_behind(settings):
         )
         assert not any(isinstance(result, BaseException) for result in results), results
         assert await anna_sessions(w) == 0
-        assert await use_invite(token) is None
+        assert await open_link(token) is None

@@ -2,9 +2,10 @@
 
 A participant answers over a year and a half, often on their own phone, so their link
 works until the six-month follow-up is over (counted from the day they leave, or the
-group's end). It stops at once when the coach cancels it or makes a new one, and when
-consent is withdrawn, the person is erased or the group closed. Only the link's hash is
-stored: the link is shown once, when it is made; a lost link is replaced by a new one.
+group's end), to the day the assessment schedule counts its check. It stops at once when
+the coach cancels it or makes a new one, and when consent is withdrawn, the person is
+erased or the group closed. Only the link's hash is stored: the link is shown once, when
+it is made; a lost link is replaced by a new one.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 import segno
 
-from coach.assessments.schedule import FOLLOW_UP_MONTHS, WINDOW_DAYS_AFTER, add_months
+from coach.assessments.schedule import last_day_to_answer
 from coach.audit.log import now
 from coach.auth.sessions import (
     create_session,
@@ -26,7 +27,6 @@ from coach.auth.sessions import (
 from coach.auth.tables import Invite
 from coach.forms import LOCAL_ZONE, today
 from coach.i18n import gettext as _
-from coach.limits import clamp_date
 from coach.participants.tables import Participant
 from coach.settings import Settings
 
@@ -43,10 +43,14 @@ class _Unusable(Exception):
     """Raised inside a transaction to undo a link's use."""
 
 
-def last_day_of_link(group_ends_on: dt.date, exited_on: dt.date | None) -> dt.date:
-    """Return the last day a personal link works: the last day the follow-up check counts."""
-    end = clamp_date(min(group_ends_on, exited_on) if exited_on else group_ends_on)
-    return add_months(end, FOLLOW_UP_MONTHS) + dt.timedelta(days=WINDOW_DAYS_AFTER)
+def last_day_of_link(person: dict[str, Any]) -> dt.date:
+    """Return the last day a personal link works: the last day a check of the person counts.
+
+    The assessment schedule decides it (its follow-up point and window), so the link works
+    exactly as long as a check can be due or late. person: a row of _person.
+    """
+    return last_day_to_answer(person["group.starts_on"], person["group.ends_on"],
+                              person["enrolled_on"], person["exited_on"])
 
 
 def refusal(person: dict[str, Any], day: dt.date) -> str | None:
@@ -57,15 +61,16 @@ def refusal(person: dict[str, Any], day: dt.date) -> str | None:
         return _("This participant has withdrawn consent.")
     if person["group.closed_at"] is not None:
         return _("The group has been closed.")
-    if day > last_day_of_link(person["group.ends_on"], person["exited_on"]):
+    if day > last_day_of_link(person):
         return _("The six-month follow-up of this participant is over.")
     return None
 
 
 async def _person(participant_id: int) -> dict[str, Any] | None:
     return await Participant.select(
-        Participant.erased_at, Participant.consent_withdrawn_on, Participant.exited_on,
-        Participant.group.closed_at, Participant.group.ends_on,
+        Participant.erased_at, Participant.consent_withdrawn_on, Participant.enrolled_on,
+        Participant.exited_on, Participant.group.closed_at, Participant.group.starts_on,
+        Participant.group.ends_on,
     ).where(Participant.id == participant_id).first()
 
 
@@ -77,7 +82,7 @@ async def check_can_invite(participant_id: int) -> dt.date:
     reason = refusal(person, today())
     if reason:
         raise InviteRefused(reason)
-    return last_day_of_link(person["group.ends_on"], person["exited_on"])
+    return last_day_of_link(person)
 
 
 def _end_of(day: dt.date) -> dt.datetime:
@@ -167,15 +172,6 @@ async def _use(token: str) -> int:
     if person is None or refusal(person, today()):
         raise _Unusable
     return participant_id
-
-
-async def use_invite(token: str) -> int | None:
-    """Mark a link used and return its participant id; None if it cannot be used."""
-    try:
-        async with Invite._meta.db.transaction():
-            return await _use(token)
-    except _Unusable:
-        return None
 
 
 async def sign_in_with_link(settings: Settings, token: str) -> tuple[int, str] | None:

@@ -384,9 +384,13 @@ async def conflict_report(meeting: Meeting, cleaned: dict[str, Any]) -> dict[str
 async def delete_meeting(meeting: Meeting) -> None:
     """Delete a meeting and its attendance."""
     async with Meeting._meta.db.transaction():
-        # Explicit, because SQLite enforces ON DELETE CASCADE only with foreign_keys on.
-        await Attendance.delete().where(Attendance.meeting == meeting.id)
+        # The meeting row first, then its attendance, in the order edits and ticks take
+        # them: the other way round, a delete and a tick or an edit at the same moment could
+        # each hold what the other waits for (a deadlock on PostgreSQL). ON DELETE CASCADE
+        # takes the attendance with it; deleted here too for a SQLite connection without
+        # foreign_keys on.
         await Meeting.delete().where(Meeting.id == meeting.id)
+        await Attendance.delete().where(Attendance.meeting == meeting.id)
 
 
 async def recent_meetings(group_id: int, limit: int = 5, offset: int = 0
