@@ -97,16 +97,16 @@ def main() -> int:
         url = urls.get(SHORT.get(args.page, args.page), args.page)
         if httpx.get(base + url, headers={"Cookie": cookies}).status_code != 200:
             raise SystemExit(f"{url} does not answer 200")
-        worker = subprocess.run(["pgrep", "-f", "--", f"--port {base.rsplit(':', 1)[1]}"],  # noqa: S607
+        worker = subprocess.run(["pgrep", "-f", "--", f"--port {base.rsplit(':', 1)[1]}"],  # noqa: S603, S607
                                 capture_output=True, text=True, check=True).stdout.split()[0]
         with tempfile.TemporaryDirectory() as folder:
             raw = Path(args.keep or Path(folder) / "profile.txt")
-            load = subprocess.Popen(["wrk", "-t", "2", "-c", "16", "-d",  # noqa: S607
+            load = subprocess.Popen(["wrk", "-t", "2", "-c", "16", "-d",  # noqa: S603, S607
                                      f"{args.seconds + 3}s", "-H", f"Cookie: {cookies}",
                                      "-H", "Accept-Language: fi", base + url],
                                     stdout=subprocess.PIPE, text=True)
             time.sleep(1.5)
-            subprocess.run(["py-spy", "record", "--pid", worker, "--duration",  # noqa: S607
+            subprocess.run(["py-spy", "record", "--pid", worker, "--duration",  # noqa: S603, S607
                             str(args.seconds), "--rate", "250", "--format", "raw",
                             "--output", str(raw), "--nonblocking"],
                            check=True, capture_output=True)

@@ -32,24 +32,36 @@ async def can_see_group(actor: Actor, group_id: int) -> bool:
     return False
 
 
+def coached_by(user_id: int):
+    """A sub-select of the ids of the groups a coach coaches (to filter in the same query)."""
+    return GroupCoach.select(GroupCoach.group).where(GroupCoach.coach == user_id)
+
+
 async def get_group_for(actor: Actor, group_id: int) -> CoachingGroup:
-    """Return the group if the actor may see it."""
-    if await can_see_group(actor, group_id):
-        group = await CoachingGroup.objects().where(CoachingGroup.id == group_id).first()
-        if group is not None:
-            return group
-    raise NotFoundException()
+    """Return the group if the actor may see it (one statement: the check is in the query)."""
+    query = CoachingGroup.objects().where(CoachingGroup.id == group_id)
+    if actor.role == "coach" and actor.user_id is not None:
+        query = query.where(CoachingGroup.id.is_in(coached_by(actor.user_id)))
+    elif actor.role != "admin":
+        raise NotFoundException()
+    group = await query.first()
+    if group is None:
+        raise NotFoundException()
+    return group
 
 
 async def get_participant_for(actor: Actor, participant_id: int) -> Participant:
     """Return the participant if the actor may see them: themselves, their coach, an admin."""
-    participant = await Participant.objects().where(Participant.id == participant_id).first()
+    query = Participant.objects().where(Participant.id == participant_id)
+    if actor.role == "participant":
+        if actor.participant_id != participant_id:
+            raise NotFoundException()
+    elif actor.role == "coach" and actor.user_id is not None:
+        query = query.where(Participant.group.is_in(coached_by(actor.user_id)))
+    elif actor.role != "admin":
+        raise NotFoundException()
+    participant = await query.first()
     if participant is None or participant.erased_at is not None:
         # An erased participant's record holds nothing to show; what is kept is unlinked.
         raise NotFoundException()
-    if actor.role == "participant":
-        if actor.participant_id == participant.id:
-            return participant
-    elif actor.role in ("admin", "coach") and await can_see_group(actor, participant.group):
-        return participant
-    raise NotFoundException()
+    return participant

@@ -80,20 +80,18 @@ def latest_scores(participant_ids: list[int], answers: list[dict[str, Any]]
 
 async def attendance_counts(group_id: int) -> dict[int, tuple[int, int]]:
     """Return {participant: (present, expected)} over all the group's meetings."""
-    # Counted by the database: a group of a year has thousands of attendance rows.
-    # (Two counts rather than SUM(present): PostgreSQL has no sum of booleans.)
-    def counted(query) -> Any:
-        return (query.where(Attendance.meeting.group == group_id)
-                .group_by(Attendance.participant))
-
-    expected = await counted(Attendance.select(Attendance.participant,
-                                               Count(Attendance.id, alias="n")))
-    present = await counted(Attendance.select(Attendance.participant,
-                                              Count(Attendance.id, alias="n"))
-                            .where(Attendance.present.eq(True)))
-    present_by_id = {row["participant"]: row["n"] for row in present}
-    return {row["participant"]: (present_by_id.get(row["participant"], 0), row["n"])
-            for row in expected}
+    # Counted by the database (a group of a year has thousands of attendance rows): at most
+    # two rows a participant, present and absent.
+    rows = await (Attendance.select(Attendance.participant, Attendance.present,
+                                    Count(Attendance.id, alias="n"))
+                  .where(Attendance.meeting.group == group_id)
+                  .group_by(Attendance.participant, Attendance.present))
+    counts: dict[int, tuple[int, int]] = {}
+    for row in rows:
+        present, expected = counts.get(row["participant"], (0, 0))
+        counts[row["participant"]] = (present + (row["n"] if row["present"] else 0),
+                                      expected + row["n"])
+    return counts
 
 
 def rate(present: int, expected: int) -> float | None:
