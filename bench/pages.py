@@ -9,12 +9,18 @@ A hello-world app and `coach serve` are started the same way (uvicorn, one worke
 on that server and dropped afterwards), coach1 signs in, and every URL is loaded with the
 same tool and connection count (`wrk` when installed, else bench/httpload.py's asyncio
 client). Prints requests/s and the ratio to hello-world, and the targets of issue 10.
+
+It also prints the server's CPU time per request (user + system time of the worker process
+over the run, from /proc, divided by the requests it answered) and the same ratio computed
+from it: on a shared machine the rate swings with what else runs, CPU per request much less.
 Exits 1 when a page answers with a 4xx/5xx under load.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -64,6 +70,20 @@ def pages_of_coach1(base: str) -> tuple[dict[str, str], str]:
         return urls, cookie_header(client)
 
 
+def listening_pid(base: str) -> int:
+    """The pid of the server process listening on base's port (uvicorn with one worker)."""
+    port = base.rsplit(":", 1)[1]
+    output = subprocess.run(["pgrep", "-f", "--", f"--port {port}"],  # noqa: S603, S607
+                            capture_output=True, text=True, check=True).stdout
+    return int(output.split()[0])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux /proc)."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()  # noqa: SIM115
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", metavar="URL", help="serve from PostgreSQL at URL")
@@ -76,29 +96,36 @@ def main() -> int:
     print(f"engine {engine}, tool {tool}, {args.connections} connections, "
           f"{args.seconds:g} s per URL, one uvicorn worker each", flush=True)
 
-    def measure(url: str, headers: dict[str, str]) -> httpload.Result:
+    def measure(url: str, headers: dict[str, str], pid: int
+                ) -> tuple[httpload.Result, float]:
+        """Load url; return the result and the server's CPU milliseconds per request."""
         httpload.run(url, seconds=1, connections=args.connections, headers=headers,
                      tool=tool)  # warm-up: caches, compiled templates
         time.sleep(0.5)
-        return httpload.run(url, seconds=args.seconds, connections=args.connections,
-                            headers=headers, tool=tool)
+        before = cpu_seconds(pid)
+        result = httpload.run(url, seconds=args.seconds, connections=args.connections,
+                              headers=headers, tool=tool)
+        return result, 1000 * (cpu_seconds(pid) - before) / max(result.requests, 1)
 
     with hello_server(free_port()) as hello_base:
-        hello = measure(hello_base + "/", {})
-    print(f"{'hello-world':18} {hello.rate:8.0f} req/s", flush=True)
+        hello, hello_cpu = measure(hello_base + "/", {}, listening_pid(hello_base))
+    print(f"{'hello-world':18} {hello.rate:8.0f} req/s {'':24} {hello_cpu:6.2f} ms CPU/request",
+          flush=True)
     failed = False
     with demo_environment(args.postgres) as env, coach_server(env, free_port()) as base:
         urls, cookies = pages_of_coach1(base)
         headers = {"Cookie": cookies, "Accept-Language": "fi"}
+        pid = listening_pid(base)
         for label, url in urls.items():
-            result = measure(base + url, headers)
+            result, cpu = measure(base + url, headers, pid)
             ratio = result.rate / hello.rate
             target = TARGETS.get(label, (None, None))[1 if args.postgres else 0]
             verdict = ""
             if target is not None:
                 verdict = f"target {target:.0%}: {'met' if ratio >= target else 'NOT met'}"
             print(f"{label:18} {result.rate:8.0f} req/s {ratio:7.1%} of hello-world  "
-                  f"{verdict}", flush=True)
+                  f"{cpu:6.2f} ms CPU/request ({hello_cpu / cpu:6.1%} of hello-world's "
+                  f"rate by CPU)  {verdict}", flush=True)
             if result.bad:
                 print(f"  {result.bad} responses were 4xx/5xx or errors", flush=True)
                 failed = True
