@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from litestar import Litestar, Router
 from litestar.exceptions import HTTPException
-from litestar.openapi import OpenAPIConfig
 from litestar.plugins.htmx import HTMXPlugin
-from litestar.static_files import create_static_files_router
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 
@@ -33,13 +29,13 @@ from coach.input_guard import InputGuardMiddleware
 from coach.limits import refuse_ids_out_of_range
 from coach.logs import configure_logging, request_log_middleware
 from coach.meetings import routes as meeting_routes
+from coach.openapi import openapi_config
 from coach.participant_portal import routes as portal_routes
 from coach.participants import erasure_routes
 from coach.participants import routes as participant_routes
-from coach.pwa import static_compression
 from coach.reports import funder_routes
 from coach.reports import routes as report_routes
-from coach.settings import FRONTEND_DIR, Settings, load_settings
+from coach.settings import Settings, load_settings
 from coach.web import template_config
 
 
@@ -74,7 +70,10 @@ def connection_pool_hooks(engine: Engine, size: int) -> tuple[list, list]:
 def route_handlers() -> list:
     """Every route of every feature."""
     return [
+        # For scripts: in the OpenAPI document, with every answer each gives (coach/openapi.py).
         healthz,
+        *export_routes.API_ROUTES,
+        *funder_routes.API_ROUTES,
         choose_language,
         *pwa.ROUTES,
         *offline.ROUTES,
@@ -95,15 +94,6 @@ def route_handlers() -> list:
             *report_routes.ROUTES,
             *export_routes.ROUTES,
         ]),
-        create_static_files_router(
-            path="/static",
-            directories=[Path(FRONTEND_DIR / "static")],
-            file_system=pwa.StaticFileSystem(),
-            name="static",
-            opt={"public": True},
-            include_in_schema=False,
-            middleware=[static_compression],
-        ),
     ]
 
 
@@ -131,7 +121,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             HTTPException: http_exception_handler,
             Exception: internal_error_handler,
         },
-        openapi_config=OpenAPIConfig(title="Coach", version="0.1.0", path="/schema"),
+        openapi_config=openapi_config(),
         request_max_body_size=settings.max_body_bytes,
         debug=False,
         state={"settings": settings},

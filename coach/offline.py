@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 
+from jinja2.utils import htmlsafe_json_dumps
 from litestar import Request, get
 from litestar.response import Response
 from litestar.utils.scope.state import ScopeState
+from markupsafe import Markup
 
 from coach.auth.actor import Actor
 from coach.auth.guards import staff_only
@@ -36,9 +39,16 @@ def owner_of(request: Request) -> str | None:
     return queue_owner(request.app.state["settings"].secret_key, actor.user_id)
 
 
-def queue_settings(request: Request) -> dict[str, str | None]:
-    """Return what the queue's script needs from a page: whose it is, and the server's day."""
-    return {"user": owner_of(request), "today": today().isoformat()}
+def queue_settings(request: Request, text: dict[str, str]) -> Markup:
+    """Return what the queue's script needs from a page, as JSON for its data-config.
+
+    Whose queue it is, the server's day and the texts in the page's language. Written
+    compactly and with letters as they are (tojson would send "ä" as six bytes, \\u00e4):
+    every staff page carries it. Safe inside a single-quoted attribute, as tojson is.
+    """
+    config = {"user": owner_of(request), "today": today().isoformat(), "text": text}
+    return htmlsafe_json_dumps(config, dumps=json.dumps, ensure_ascii=False,
+                               separators=(",", ":"))
 
 
 @get("/offline/session", name="offline.session", guards=[staff_only], include_in_schema=False)

@@ -16,10 +16,15 @@ from coach.settings import FRONTEND_DIR
 STATIC_DIR = FRONTEND_DIR / "static"
 
 
+def content_version(data: bytes) -> str:
+    """Return a short hash of a file's bytes: its version in URLs, so a change gets a new URL."""
+    return hashlib.sha256(data).hexdigest()[:10]
+
+
 @cache
 def asset_version(path: str) -> str:
-    """Return a short hash of a static file, so a changed file gets a new URL."""
-    return hashlib.sha256((STATIC_DIR / path).read_bytes()).hexdigest()[:10]
+    """Return the version of a static file."""
+    return content_version((STATIC_DIR / path).read_bytes())
 
 
 def static_url(path: str) -> str:

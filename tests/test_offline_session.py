@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 import re
 
 from coach.auth.protection import CSRF_COOKIE, CSRF_HEADER
@@ -10,6 +12,11 @@ from tests.auth_helpers import login_as, sign_in_directly
 from tests.factories import make_group, make_participant, make_user
 
 JSON = {"accept": "application/json"}
+
+
+def queue_config(page: str) -> dict:
+    """Return the offline queue's settings and texts that a page carries in data-config."""
+    return json.loads(html.unescape(re.search(r"data-config='([^']*)'", page).group(1)))
 
 
 async def test_a_coach_gets_an_opaque_owner_and_a_token_that_passes_the_csrf_check(client):
@@ -73,7 +80,7 @@ async def test_staff_pages_carry_the_queue_and_participant_pages_do_not(client):
     await sign_in_directly(client, user=coach)
     form = await client.get(f"/groups/{group.id}/meetings/new")
     owner = queue_owner(client.app.state["settings"].secret_key, coach.id)
-    assert "offline-queue.js" in form.text and f'"user": "{owner}"' in form.text
+    assert "offline-queue.js" in form.text and queue_config(form.text)["user"] == owner
     assert re.search(r'<form id="meeting-form"[^>]* data-offline-queue', form.text)
     assert re.search(r'name="submission_key" value="[0-9a-f-]{36}"', form.text)
     news = await client.get(f"/participants/{person.id}")
@@ -95,3 +102,26 @@ async def test_fill_in_together_pages_do_not_load_the_coachs_queue(client):
     assert page.status_code == 200
     assert "offline-queue.js" not in page.text and 'id="offline-queue"' not in page.text
     assert "connection-note.js" in page.text
+
+
+async def test_the_queue_texts_are_sent_compactly_and_in_the_pages_language(client):
+    coach = await make_user("kaisa", "coach")
+    group = await make_group("Voimaa", coaches=[coach])
+    await sign_in_directly(client, user=coach)
+    page = (await client.get(f"/groups/{group.id}/meetings/new",
+                             headers={"accept-language": "fi"})).text
+    config = queue_config(page)
+    assert config["text"]["edit"] == "Muokkaa" and "{count}" in config["text"]["waiting_many"]
+    attribute = re.search(r"data-config='([^']*)'", page).group(1)
+    assert "ä" in attribute and "\\u00e4" not in attribute and '", "' not in attribute
+
+
+def test_no_text_can_break_out_of_the_single_quoted_attribute():
+    from types import SimpleNamespace
+
+    from coach.offline import queue_settings
+
+    hostile = {"edit": "Don't </div><script>alert(1)</script> & \"so\""}
+    written = str(queue_settings(SimpleNamespace(scope={}), hostile))
+    assert not any(mark in written for mark in "'<>&")
+    assert json.loads(written)["text"] == hostile and json.loads(written)["user"] is None

@@ -7,6 +7,7 @@ import dataclasses
 from litestar.testing import AsyncTestClient
 
 from coach.app import create_app
+from coach.auth.protection import CONTENT_SECURITY_POLICY
 from tests.auth_helpers import sign_in_directly
 from tests.factories import make_group, make_participant, make_user
 
@@ -86,3 +87,62 @@ async def test_production_adds_hsts_and_secure_cookies(settings):
 
     cookie = session_cookie(production, "x")
     assert cookie.secure and cookie.httponly and cookie.samesite == "lax"
+
+
+# --- files a page loads: only the headers that act on them ---
+
+PAGE_ONLY = ("content-security-policy", "x-frame-options", "permissions-policy",
+             "cross-origin-opener-policy", "referrer-policy")
+
+
+async def test_a_static_file_gets_only_the_headers_that_act_on_a_file(client):
+    """CSP, framing, permissions, opener and referrer policies act on pages, not on files."""
+    from coach.ui import static_url
+
+    response = await client.get(static_url("offline-queue.js"), headers={"accept-encoding": "br"})
+    assert response.status_code == 200
+    assert set(response.headers) == {"content-type", "content-length", "content-encoding", "vary",
+                                     "x-content-type-options", "cache-control"}
+    assert response.headers["x-content-type-options"] == "nosniff"
+    # A first request without a CSRF cookie: a page sets one, a file that caches keep never.
+    page = await client.get("/login")
+    assert "set-cookie" in page.headers and "csrftoken=" in page.headers["set-cookie"]
+    assert "set-cookie" not in response.headers
+
+
+async def test_an_svg_opened_as_a_document_may_load_and_run_nothing(client):
+    from coach.ui import static_url
+
+    response = await client.get(static_url("icons/icon.svg"))
+    assert response.headers["content-type"] == "image/svg+xml"
+    assert response.headers["content-security-policy"] == "default-src 'none'"
+    assert "x-frame-options" not in response.headers
+
+
+async def test_the_manifest_is_a_file_and_the_service_worker_keeps_what_governs_a_worker(client):
+    manifest = await client.get("/manifest.webmanifest")
+    assert manifest.headers["x-content-type-options"] == "nosniff"
+    assert not any(name in manifest.headers for name in PAGE_ONLY)
+    worker = await client.get("/sw.js")
+    assert worker.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert worker.headers["referrer-policy"] == "same-origin"
+    assert worker.headers["x-content-type-options"] == "nosniff"
+    for name in ("x-frame-options", "permissions-policy", "cross-origin-opener-policy"):
+        assert name not in worker.headers, name
+
+
+async def test_not_found_under_static_is_a_page_that_no_cache_keeps(client):
+    response = await client.get("/static/no-such-file.js?v=0123456789")
+    assert response.status_code == 404
+    assert_protective_headers(response.headers)
+    assert response.headers["cache-control"] == "no-store"
+
+
+async def test_production_sends_hsts_on_files_and_the_worker_too(settings):
+    from coach.ui import static_url
+
+    production = dataclasses.replace(settings, env="production")
+    async with AsyncTestClient(app=create_app(production)) as client:
+        for url in (static_url("app.css"), "/sw.js", "/manifest.webmanifest", "/login"):
+            response = await client.get(url)
+            assert "max-age=" in response.headers["strict-transport-security"], url

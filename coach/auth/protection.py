@@ -50,33 +50,43 @@ def csrf_config(settings: Settings) -> CSRFConfig:
     )
 
 
-# A year: the longest time browsers honour. Pages link static files with "?v=<hash of the
-# file>", so a changed file gets a new address and a repeat visit fetches nothing.
-VERSIONED_STATIC = "public, max-age=31536000, immutable"
+# Which headers act on which response. Most act only on a page (a document): the CSP governs
+# what it may load and run, X-Frame-Options and frame-ancestors its framing, Permissions-Policy
+# and the opener policy its browsing context, the referrer policy the requests made from it.
+# The service worker's script is no page, but the CSP and the referrer policy govern the
+# worker as they do a page. Files a page loads (scripts, styles, images, the manifest) are
+# never shown as a page: there those headers do nothing and cost some 500 bytes a response,
+# so they get only what acts on them: nosniff (a script or stylesheet of another type is
+# refused; nothing is guessed into HTML) and HSTS (any response over HTTPS sets it). An SVG
+# is the exception, shown as a document when opened by its address: it gets a CSP that lets
+# it load and run nothing. An error answer (404 under /static/) is a page.
+PAGE, WORKER, FILE = "page", "worker", "file"
+FILE_PATHS = ("/static/", "/manifest.webmanifest")
+WORKER_PATHS = ("/sw.js",)
+SVG_POLICY = "default-src 'none'"
 
 
-def cache_policy(static: bool, scope: Scope) -> str:
-    """Return the Cache-Control of a response that sets none itself."""
-    if not static:
-        return "no-store"
-    query = scope.get("query_string", b"")
-    versioned = any(part.startswith(b"v=") for part in query.split(b"&"))
-    # Without a version the file must be checked again each time: it may change.
-    return VERSIONED_STATIC if versioned else "no-cache"
-
-
-def security_headers(production: bool) -> list[tuple[str, str]]:
+def security_headers(production: bool, kind: str = PAGE) -> list[tuple[str, str]]:
+    """Return the security headers of a page, of the service worker or of a file a page loads."""
     headers = [
-        ("content-security-policy", CONTENT_SECURITY_POLICY),
-        ("x-content-type-options", "nosniff"),
-        ("referrer-policy", "same-origin"),
-        ("x-frame-options", "DENY"),
-        ("permissions-policy", PERMISSIONS_POLICY),
-        ("cross-origin-opener-policy", "same-origin"),
+        ("content-security-policy", CONTENT_SECURITY_POLICY, (PAGE, WORKER)),
+        ("x-content-type-options", "nosniff", (PAGE, WORKER, FILE)),
+        ("referrer-policy", "same-origin", (PAGE, WORKER)),
+        ("x-frame-options", "DENY", (PAGE,)),
+        ("permissions-policy", PERMISSIONS_POLICY, (PAGE,)),
+        ("cross-origin-opener-policy", "same-origin", (PAGE,)),
+        ("strict-transport-security", HSTS, (PAGE, WORKER, FILE) if production else ()),
     ]
-    if production:
-        headers.append(("strict-transport-security", HSTS))
-    return headers
+    return [(name, value) for name, value, kinds in headers if kind in kinds]
+
+
+def response_kind(path: str, status: int) -> str:
+    """Return which headers a response needs: those of a page, the worker or a file."""
+    if status >= 400:
+        return PAGE
+    if path.startswith(FILE_PATHS):
+        return FILE
+    return WORKER if path in WORKER_PATHS else PAGE
 
 
 def security_headers_middleware(app: ASGIApp, production: bool) -> ASGIApp:
@@ -84,24 +94,28 @@ def security_headers_middleware(app: ASGIApp, production: bool) -> ASGIApp:
 
     Pages hold personal data; "no-store" keeps them out of shared and browser caches
     (and the back button on a phone handed back to its owner). A response that sets
-    its own Cache-Control (the service worker) keeps it.
+    its own Cache-Control (static files, the service worker, the manifest) keeps it.
     """
-    base = security_headers(production)
+    by_kind = {kind: security_headers(production, kind) for kind in (PAGE, WORKER, FILE)}
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        static = scope["path"].startswith("/static/")
+        path = scope["path"]
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableScopeHeaders.from_message(message)
-                for name, value in base:
+                kind = response_kind(path, message["status"])
+                for name, value in by_kind[kind]:
                     if name not in headers:
                         headers.add(name, value)
+                if kind == FILE and "content-security-policy" not in headers \
+                        and headers.get("content-type", "").startswith("image/svg+xml"):
+                    headers.add("content-security-policy", SVG_POLICY)
                 if "cache-control" not in headers:
-                    headers.add("cache-control", cache_policy(static, scope))
+                    headers.add("cache-control", "no-store")
             await send(message)
 
         await app(scope, receive, send_wrapper)
