@@ -20,6 +20,7 @@ logger = logging.getLogger("coach.errors")
 def _title(status: int) -> str:
     titles = {
         400: _("The request could not be understood."),
+        401: _("Sign in first."),
         403: _("You do not have access to this page."),
         404: _("Page not found."),
         405: _("That action is not possible here."),

@@ -189,7 +189,8 @@ async def test_group_filter_and_fragment(client):
 
 
 @pytest.mark.parametrize("query", ["group=123", "group=" + "a" * 500, "year=1899", "year=abcd",
-                                   "year=99999999999999999999"])
+                                   "year=99999999999999999999",
+                                   "year=%C2%B2%C2%B2%C2%B2%C2%B2"])  # digits to isdigit, not int
 async def test_bad_filter_is_a_clear_400(client, query):
     await two_groups()
     await sign_in(client, await make_user("eval", role="evaluator"))

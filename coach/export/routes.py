@@ -1,4 +1,8 @@
-"""The exports page: download the anonymised data package, and manage API tokens."""
+"""The exports page: download the anonymised data package, and manage API tokens.
+
+The download is also an API for scripts (with a token), so it is in the OpenAPI
+document with every answer it gives; the page and the token forms are not.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,14 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Annotated
 
 import anyio
 from litestar import Request, Response, Router, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, FromQuery
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Schema
+from litestar.params import FromPath, Parameter
 from litestar.response import Redirect, Stream, Template
 
 from coach.auth.actor import Actor
@@ -25,6 +31,16 @@ from coach.export.writer import EXCEL_FI, FORMATS, STANDARD, ExportInvalid
 from coach.flash import flash
 from coach.forms import text
 from coach.i18n import gettext as _
+from coach.openapi import (
+    BY_TOKEN_OR_SESSION,
+    DOWNLOAD_HEADERS,
+    INPUT_REFUSED,
+    documented,
+    header,
+    json_refusal,
+    redirect,
+    refusal,
+)
 from coach.reports.policy import current_policy
 from coach.ui import url
 
@@ -32,6 +48,8 @@ PAGE = "exports/index.html"
 ZIP_NAME = "coach-export.zip"
 CHUNK_BYTES = 64 * 1024
 logger = logging.getLogger("coach.export")
+EXPORT_ROLES = require_roles("evaluator", "admin")
+TOKEN_REFUSALS = ("missing token", "invalid token", "token revoked", "token owner may not export")
 
 
 async def _page(request: Request, *, new_token: str = "", label: str = "", errors=None,
@@ -52,8 +70,45 @@ async def exports_page(request: Request) -> Template:
     return await _page(request)
 
 
-@get("/exports/data.zip", name="exports.download", opt={"api_token": True})
-async def download(request: Request, format: FromQuery[str] = STANDARD.name) -> Response:  # noqa: A002
+DOWNLOAD_DOCS = documented({
+    200: OpenAPIResponse(description="The package.", headers=DOWNLOAD_HEADERS,
+                         content={"application/zip": OpenAPIMediaType()}),
+    303: redirect("A browser (Accept with text/html) that is not signed in is sent to the "
+                  "sign-in page. Signed in but the password must be changed first: sent to "
+                  "that page (403 when the Accept header asks for JSON only)."),
+    400: refusal("The format is not one of the listed ones."),
+    401: json_refusal(
+        "A token that is wrong, revoked, or belongs to someone who may not export; or "
+        "neither a token nor a session from a caller that is not a browser (Accept without "
+        "text/html). Always JSON.",
+        headers={"www-authenticate": header('Bearer error="invalid_token"')},
+        detail=Schema(type=OpenAPIType.STRING, enum=list(TOKEN_REFUSALS))),
+    403: refusal("Signed in with a role that may not export (a coach or a participant), or "
+                 "asking for JSON only while the password must be changed first."),
+    422: INPUT_REFUSED,
+    500: refusal("The package failed its own anonymisation checks, so nothing was sent; the "
+                 "administrator finds the reason in the server's log."),
+})
+FORMAT_PARAMETER = Parameter(
+    description="How the CSV files are written: `standard` (comma-separated, decimal point) "
+                "or `excel-fi` (semicolon-separated, decimal comma, UTF-8 with a byte order "
+                "mark: what Excel set to Finnish opens as it is).",
+    schema_extra={"enum": list(FORMATS)})
+
+
+@get("/exports/data.zip", name="exports.download", guards=[EXPORT_ROLES],
+     opt={"api_token": True}, tags=["exports"], security=BY_TOKEN_OR_SESSION,
+     summary="Download the anonymised data package",
+     description=(
+         "A zip of CSV files (groups, participants, sessions, attendance, assessments, "
+         "answers, status history), a codebook and a datapackage.json that describes them. "
+         "A participant's pseudonym is new in every download, dates are months since the "
+         "group's start, and gender, age, education and status at entry are generalised "
+         "until every combination is shared by at least k participants. Every download is "
+         "in the audit log. For evaluators and admins, with an API token or signed in."),
+     operation_class=DOWNLOAD_DOCS)
+async def download(request: Request, format: Annotated[str, FORMAT_PARAMETER]  # noqa: A002
+                   = STANDARD.name) -> Response:
     """Build the package, check it, then stream the zip; a package that fails is never sent."""
     fmt = FORMATS.get(format)
     if fmt is None:
@@ -118,8 +173,9 @@ async def token_revoke(request: Request, token_id: FromPath[int]) -> Redirect:
 
 router = Router(
     path="/",
-    guards=[require_roles("evaluator", "admin")],
+    guards=[EXPORT_ROLES],
     include_in_schema=False,
-    route_handlers=[exports_page, download, token_create, token_revoke],
+    route_handlers=[exports_page, token_create, token_revoke],
 )
-ROUTES = [router]
+ROUTES = [router]  # pages and forms for people
+API_ROUTES = [download]  # for scripts too: in the OpenAPI document

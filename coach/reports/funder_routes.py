@@ -1,25 +1,39 @@
-"""The funder's indicator report: a page and a CSV for evaluators and admins."""
+"""The funder's indicator report: a page and a CSV for evaluators and admins.
+
+The CSV's columns and codes are stable, so it is in the OpenAPI document; the page is not.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+from typing import Annotated
 from urllib.parse import urlencode
 
 from litestar import Request, Response, get
 from litestar.exceptions import HTTPException
-from litestar.params import FromQuery
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Schema
+from litestar.params import FromQuery, Parameter
 
 from coach.auth.audit import audit
 from coach.auth.guards import require_roles
 from coach.forms import today
 from coach.i18n import gettext as _
+from coach.openapi import (
+    BY_SESSION,
+    DOWNLOAD_HEADERS,
+    INPUT_REFUSED,
+    documented,
+    json_refusal,
+    redirect,
+    refusal,
+)
 from coach.reports.disclosure import Policy
 from coach.reports.funder import COLUMNS, FunderReport, funder_report
 from coach.reports.funder_lines import section_titles
 from coach.reports.labels import scope_title
 from coach.reports.policy import current_policy
-from coach.reports.scope import Groups, ScopeError, load_groups, parse_scope
+from coach.reports.scope import GROUP_KEY_LENGTH, Groups, ScopeError, load_groups, parse_scope
 from coach.ui import url
 from coach.web import page
 
@@ -55,7 +69,8 @@ def _bad_filter(status: int, message: str) -> HTTPException:
 async def _report(request: Request, group: str | None,
                   year: str | None) -> tuple[Groups, FunderReport]:
     groups = await load_groups(request.app.state["settings"].secret_key)
-    if year and not (year.strip().isdigit() and len(year.strip()) == 4) and not group:
+    digits = (year or "").strip()
+    if digits and not (digits.isascii() and digits.isdigit() and len(digits) == 4) and not group:
         raise _bad_filter(400, _("The year must be four digits, for example 2025."))
     try:
         scope = parse_scope(groups, group, year)
@@ -114,17 +129,49 @@ def as_csv(report: FunderReport) -> str:
     return out.getvalue()
 
 
-@get("/reports/funder.csv", name="reports.funder_csv", guards=[evaluators],
-     include_in_schema=False)
-async def funder_csv(request: Request, group: FromQuery[str | None] = None,
-                     year: FromQuery[str | None] = None) -> Response:
+CSV_DOCS = documented({
+    200: OpenAPIResponse(
+        description="One row per indicator; a hidden count says `suppressed`.",
+        headers=DOWNLOAD_HEADERS,
+        content={"text/csv": OpenAPIMediaType(schema=Schema(
+            type=OpenAPIType.STRING, examples=[",".join(CSV_HEADER) + "\r\n..."]))}),
+    303: redirect("Not signed in, or the password must be changed first: sent to that page "
+                  "(401 or 403 when the Accept header asks for JSON only)."),
+    400: refusal("The year is not four digits (and no group is given)."),
+    401: json_refusal("Not signed in, and the Accept header asks for JSON only."),
+    403: refusal("Signed in with a role that may not see the report (a coach or a "
+                 "participant), or asking for JSON only while the password must be changed "
+                 "first."),
+    404: refusal("No group has that key, or no group started in that year."),
+    422: INPUT_REFUSED,
+})
+GROUP_PARAMETER = Parameter(
+    description="One group, by the key in the report page's links (groups are never named "
+                "by their ids). Empty or left out: `year` chooses the groups.",
+    schema_extra={"pattern": f"^([0-9a-f]{{{GROUP_KEY_LENGTH}}})?$"})
+YEAR_PARAMETER = Parameter(
+    description="The groups that started in this year. Both `group` and `year` empty or left "
+                "out: all groups.",
+    schema_extra={"pattern": "^([0-9]{4})?$", "examples": ["2025"]})
+
+
+@get("/reports/funder.csv", name="reports.funder_csv", guards=[evaluators], tags=["reports"],
+     security=BY_SESSION, summary="The funder's participant indicators as CSV",
+     description=(
+         "The ESF participant indicators (codes such as CO01, CR04) by gender, for all groups, "
+         "a cohort year or one group, under the disclosure policy in force: columns "
+         + ", ".join(CSV_HEADER) + ". Every download is in the audit log. For evaluators "
+         "and admins, signed in: API tokens open only the data package."),
+     operation_class=CSV_DOCS)
+async def funder_csv(request: Request, group: Annotated[str, GROUP_PARAMETER] = "",
+                     year: Annotated[str, YEAR_PARAMETER] = "") -> Response:
     """Download the ESF participant indicators as CSV."""
     _groups, report = await _report(request, group, year)
     await audit(request, "report.funder.view", detail={"scope": report.scope.kind,
                                                        "format": "csv"})
     return Response(
         as_csv(report),
-        media_type="text/csv; charset=utf-8",
+        media_type="text/csv",  # Litestar adds "; charset=utf-8" (a second one if given one)
         headers={
             "Content-Disposition": 'attachment; filename="esf-indicators.csv"',
             "Cache-Control": "no-store",
@@ -132,4 +179,5 @@ async def funder_csv(request: Request, group: FromQuery[str | None] = None,
     )
 
 
-ROUTES = [funder_page, funder_csv]
+ROUTES = [funder_page]  # the page, for people
+API_ROUTES = [funder_csv]  # in the OpenAPI document

@@ -118,7 +118,9 @@ def parse_scope(groups: Groups, group: str | None, year: str | None) -> Scope:
                 return Scope("group", info.year, info)
         raise ScopeError("no such group")
     if year:
-        if not (year.isdigit() and len(year) == 4 and int(year) in groups.by_year):
+        # isascii: "²" and other digits of Unicode pass isdigit() but not int().
+        if not (year.isascii() and year.isdigit() and len(year) == 4
+                and int(year) in groups.by_year):
             raise ScopeError("no group started in that year")
         return Scope("year", int(year))
     return Scope("all")
