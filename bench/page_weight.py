@@ -89,7 +89,8 @@ async def measure(participants: int) -> list[tuple[str, str, int, int, int]]:
         await make_participant(group, display_name=f"{names[number % len(names)]} {number + 1}")
 
     app = create_app(settings)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    # server_header=False as `coach serve` sets it.
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", server_header=False))
     listening = socket.create_server(("127.0.0.1", 0))  # requests wait here until it serves
     port = listening.getsockname()[1]
     serving = asyncio.create_task(server.serve(sockets=[listening]))

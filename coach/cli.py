@@ -36,6 +36,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         proxy_headers=True,
         forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
         access_log=False,  # the app logs one line per request itself
+        server_header=False,  # names the server software on every answer, for no one's use
     )
     return 0
 

@@ -127,6 +127,9 @@ class PostgresWriter:
                 f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), "  # noqa: S608
                 f"COALESCE((SELECT MAX(id) FROM \"{name}\"), 0) + 1, false)"
             )
+        # Statistics for the planner at once: without them (autovacuum off, or not yet
+        # run) it scans whole tables of a large data set, a group page 12 times slower.
+        await self.connection.execute("ANALYZE")
         await self.connection.close()
 
     async def abort(self) -> None:

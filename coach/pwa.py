@@ -32,8 +32,7 @@ PRECACHE = (
     "connection-note.js",
     "offline-page.js",
     "vendor/htmx/htmx.min.js",
-    "icons/icon.svg",
-    "icons/icon-192.png",
+    "icons/icon.svg",  # the one icon the pages (and the offline page) show
 )
 THEME_COLOUR = "#1b5e4b"
 BACKGROUND_COLOUR = "#ffffff"
