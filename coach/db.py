@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import os
 import random
+import re
 import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +30,37 @@ READ_BUSY_TIMEOUT_SECONDS = 5
 STATEMENT_CACHE_SIZE = 256
 
 
+# Set while code runs statements that may read for seconds (a report over a whole project):
+# on SQLite their reads then run in a worker thread, so the event loop goes on answering.
+_long_reads: contextvars.ContextVar[bool] = contextvars.ContextVar("long_reads", default=False)
+
+
+@contextlib.contextmanager
+def long_reads() -> Iterator[None]:
+    """Mark the reads inside the block as possibly long: on SQLite they leave the event loop.
+
+    A SELECT on the loop costs microseconds and a thread hop about a hundred, so only code
+    that may read a whole project's rows asks for this (PostgreSQL never blocks the loop).
+    """
+    token = _long_reads.set(True)
+    try:
+        yield
+    finally:
+        _long_reads.reset(token)
+
+
+READ_STATEMENT = re.compile(r"\s*(SELECT|WITH)\b", re.IGNORECASE)
+
+
 def _is_read(sql: str) -> bool:
-    """Say whether a statement only reads; anything else takes the write path (always safe)."""
-    return sql.lstrip()[:6].upper() == "SELECT"
+    """Say whether a statement only reads; anything else takes the write path.
+
+    A WITH (a common table expression) usually leads to a SELECT. Taken for a write, the
+    reports' counts held SQLite's write lock for seconds, and every save in every worker
+    waited. Should one lead to an INSERT, UPDATE or DELETE, the reader refuses it
+    (query_only), so a write can never slip past the write lock.
+    """
+    return READ_STATEMENT.match(sql) is not None
 
 
 def _rows(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
@@ -105,7 +136,9 @@ class ServerSQLiteEngine(SQLiteEngine):
     - a reader: every SELECT outside a transaction runs on it, on the event loop (a
       statement takes microseconds; in WAL mode a read never waits for a writer). It is
       in autocommit mode and every statement is read to the end, so no read snapshot is
-      held between statements and each one sees what other processes committed.
+      held between statements and each one sees what other processes committed. Reads
+      marked with long_reads() run in a worker thread instead, on that thread's reader,
+      while the loop serves other requests (sqlite3 lets go of the GIL as SQLite works).
     - a writer: transactions and single writes, one at a time per event loop (an asyncio
       lock), each in BEGIN IMMEDIATE. A DEFERRED transaction that reads and then writes
       can fail at once with "database is locked" when another writer got there first;
@@ -124,36 +157,44 @@ class ServerSQLiteEngine(SQLiteEngine):
 
     # Connections ---------------------------------------------------------------------
 
-    def _connect(self, busy_timeout: float) -> sqlite3.Connection:
+    def _connect(self, busy_timeout: float, *, query_only: bool = False) -> sqlite3.Connection:
         kwargs = {**self.connection_kwargs, "timeout": busy_timeout,
                   "cached_statements": STATEMENT_CACHE_SIZE}
         connection = sqlite3.connect(**kwargs)
         connection.execute("PRAGMA foreign_keys = ON")
         connection.execute("PRAGMA synchronous = NORMAL")  # safe in WAL mode
+        if query_only:
+            connection.execute("PRAGMA query_only = ON")
         return connection
 
     def _connections(self) -> threading.local:
-        """This thread's connections, opened on first use (a forked worker opens its own)."""
+        """This thread's connections, each opened on first use (a forked worker opens its own)."""
         local = self._local
         if getattr(local, "pid", None) != os.getpid():
             local.pid = os.getpid()
-            local.reader = self._connect(READ_BUSY_TIMEOUT_SECONDS)
-            # Never waits inside SQLite: begin_immediate() does the waiting.
-            local.writer = self._connect(0)
+            local.reader = local.writer = None
         return local
 
     def reader(self) -> sqlite3.Connection:
-        return self._connections().reader
+        local = self._connections()
+        if local.reader is None:
+            local.reader = self._connect(READ_BUSY_TIMEOUT_SECONDS, query_only=True)
+        return local.reader
 
     def writer(self) -> sqlite3.Connection:
-        return self._connections().writer
+        local = self._connections()
+        if local.writer is None:
+            # Never waits inside SQLite: begin_immediate() does the waiting.
+            local.writer = self._connect(0)
+        return local.writer
 
     def close(self) -> None:
         """Close this thread's connections (they reopen on the next statement)."""
         local = self._local
         if getattr(local, "pid", None) == os.getpid():
-            local.reader.close()
-            local.writer.close()
+            for connection in (local.reader, local.writer):
+                if connection is not None:
+                    connection.close()
         local.pid = None
 
     def write_lock(self) -> asyncio.Lock:
@@ -194,9 +235,15 @@ class ServerSQLiteEngine(SQLiteEngine):
         if current is not None:
             return _rows(current.connection.raw.execute(sql, args))
         if _is_read(sql):
-            return _rows(self.reader().execute(sql, args))
+            if _long_reads.get():
+                return await asyncio.to_thread(self._read, sql, args)
+            return self._read(sql, args)
         async with self.transaction():  # a single write: its own short transaction
             return _rows(self.writer().execute(sql, args))
+
+    def _read(self, sql: str, args: Sequence[Any]) -> list[dict[str, Any]]:
+        """Run a SELECT on the calling thread's reader."""
+        return _rows(self.reader().execute(sql, args))
 
     async def run_querystring(self, querystring: QueryString, in_pool: bool = False):
         query_id = self.get_query_id()

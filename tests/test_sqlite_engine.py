@@ -19,7 +19,7 @@ from piccolo.querystring import QueryString
 
 from coach import piccolo_app
 from coach.auth.sessions import create_session
-from coach.db import ServerSQLiteEngine
+from coach.db import ServerSQLiteEngine, long_reads
 from tests.auth_helpers import sign_in_directly
 from tests.factories import make_user
 
@@ -113,7 +113,8 @@ async def test_no_read_snapshot_is_held_between_statements(lite):
 
 
 async def test_connections_are_opened_once_with_their_pragmas(lite, monkeypatch):
-    await sql(lite, "SELECT 1")  # opens them
+    await sql(lite, "SELECT 1")  # opens the reader
+    await sql(lite, "UPDATE counter SET n = n WHERE id = 1")  # and the writer
     opened: list[str] = []
     real_connect = sqlite3.connect
     monkeypatch.setattr(sqlite3, "connect",
@@ -128,6 +129,8 @@ async def test_connections_are_opened_once_with_their_pragmas(lite, monkeypatch)
     for connection in (lite.reader(), lite.writer()):
         assert connection.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         assert connection.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    assert lite.reader().execute("PRAGMA query_only").fetchone()[0] == 1
+    assert lite.writer().execute("PRAGMA query_only").fetchone()[0] == 0
 
 
 async def test_a_forked_worker_opens_its_own_connections(lite, monkeypatch):
@@ -171,6 +174,79 @@ async def test_waiting_for_another_process_s_write_lock_does_not_block_the_loop(
     assert time.monotonic() - started >= 0.4  # it did wait for the other writer
     assert ticks >= 20  # and the loop ran meanwhile (0.4 s in 10 ms steps)
     assert await count(lite) == 3
+
+
+# A read that takes a while: counting to a few million in a recursive table expression.
+SLOW_READ = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {})"
+             " SELECT COUNT(*) AS n FROM c")
+
+
+def held_write_lock(path):
+    """Another "process" holding SQLite's write lock; call the result to let it go."""
+    other = sqlite3.connect(path, timeout=5, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+
+    def release() -> None:
+        other.execute("ROLLBACK")
+        other.close()
+
+    return release
+
+
+async def test_a_read_led_by_with_takes_no_write_lock(lite):
+    # The reports' counts begin with WITH. Taken for writes, they ran in BEGIN IMMEDIATE
+    # and held the write lock for seconds; with another writer busy they would wait for it.
+    release = held_write_lock(lite.path)
+    try:
+        started = time.monotonic()
+        rows = await sql(lite, "WITH t AS (SELECT n FROM counter) SELECT COUNT(*) AS c FROM t")
+        assert rows == [{"c": 1}]
+        assert time.monotonic() - started < 1  # not the 30 s wait of a writer
+        assert not lite.writer().in_transaction
+    finally:
+        release()
+
+
+async def test_a_write_dressed_as_a_read_is_refused_not_run_outside_the_write_lock(lite):
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        await sql(lite, "WITH t AS (SELECT 5 AS v) INSERT INTO counter (n) SELECT v FROM t")
+    assert await count(lite) == 1
+
+
+async def test_long_reads_leave_the_event_loop_free(lite):
+    ticks = 0
+    done = asyncio.Event()
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while not done.is_set():
+            ticks += 1
+            await asyncio.sleep(0.005)
+
+    async def slow_read() -> int:
+        await asyncio.sleep(0)  # let the ticker start
+        started = time.monotonic()
+        with long_reads():
+            rows = await sql(lite, SLOW_READ.format(3_000_000))
+        done.set()
+        assert time.monotonic() - started > 0.1  # it did take a while
+        return rows[0]["n"]
+
+    count_read, _ = await asyncio.gather(slow_read(), ticker())
+    assert count_read == 3_000_000
+    assert ticks >= 10  # the loop ran while the thread read
+
+    # The same read without long_reads() holds the loop: the ticker does not run at all.
+    ticks, done = 0, asyncio.Event()
+
+    async def read_on_loop() -> None:
+        await asyncio.sleep(0)
+        before = ticks
+        await sql(lite, SLOW_READ.format(3_000_000))
+        assert ticks == before
+        done.set()
+
+    await asyncio.gather(read_on_loop(), ticker())
 
 
 async def test_fifty_read_then_write_transactions_lose_nothing(lite):

@@ -12,6 +12,7 @@ import datetime as dt
 
 from piccolo.engine.base import Engine
 
+from coach.db import long_reads
 from coach.limits import EARLIEST_DATE, LATEST_DATE
 from coach.participants.tables import Participant
 
@@ -81,5 +82,9 @@ def year_of(column: str) -> str:
 
 
 async def fetch(sql: str, *args) -> list[dict]:
-    """Run a read-only query written with {} placeholders on the tables' engine."""
-    return await Participant.raw(sql, *args)
+    """Run a read-only query written with {} placeholders on the tables' engine.
+
+    These queries count over a whole project: on SQLite they run off the event loop.
+    """
+    with long_reads():
+        return await Participant.raw(sql, *args)

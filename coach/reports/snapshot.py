@@ -9,7 +9,9 @@ well under a second and never store one, so their reports are always current.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -39,8 +41,12 @@ async def fresh(kind: str, scope_key: tuple) -> tuple[Any, dt.datetime] | None:
 async def store(kind: str, payloads: dict[tuple, Any]) -> None:
     """Replace the stored payloads of a kind with one row per scope."""
     moment = now()
+    # Thousands of scopes are megabytes of JSON: written out in a thread, not on the loop.
+    texts = await asyncio.to_thread(
+        lambda: {key: json.dumps(payload, separators=(",", ":"))
+                 for key, payload in payloads.items()})
     rows = [ReportSnapshot(kind=kind, scope=scope_code(key), computed_at=moment,
-                           payload=payload) for key, payload in payloads.items()]
+                           payload=text) for key, text in texts.items()]
     async with ReportSnapshot._meta.db.transaction():
         # Older kinds (yesterday's, another policy's) go too: a snapshot is only a cache.
         await ReportSnapshot.delete().where(
