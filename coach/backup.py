@@ -19,7 +19,7 @@ from pathlib import Path
 
 from coach.db import SQLITE_BUSY_TIMEOUT_SECONDS
 from coach.i18n import gettext as _
-from coach.settings import PRIVATE_FILE_MODE, DatabaseConfig, load_settings
+from coach.settings import DatabaseConfig, load_settings, make_private_file
 
 EXIT_REFUSED = 2  # nothing written: the destination exists, the source is missing, or PostgreSQL
 EXIT_FAILED = 1  # the copy failed its check or could not be written
@@ -73,8 +73,7 @@ def backup_sqlite(source: Path, dest: Path, overwrite: bool = False) -> None:
 def _copy(source: Path, target: Path) -> None:
     """Copy source into a new private file at target in one step (one consistent snapshot)."""
     # Created here, before SQLite opens it, so the copy is never readable by others.
-    os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_FILE_MODE))
-    target.chmod(PRIVATE_FILE_MODE)  # os.open's mode passes through the umask
+    make_private_file(target, exclusive=True)
     # mode=rw: never create an empty database where the real one should be.
     reader = sqlite3.connect(f"{source.resolve().as_uri()}?mode=rw", uri=True,
                              timeout=SQLITE_BUSY_TIMEOUT_SECONDS)

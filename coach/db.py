@@ -14,14 +14,17 @@ import time
 import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
+from piccolo.query.methods.objects import Objects
+from piccolo.query.methods.select import Select
 from piccolo.querystring import QueryString
+from piccolo.table import Table
 
-from coach.settings import PRIVATE_FILE_MODE, DatabaseConfig, make_private_dir
+from coach.settings import DatabaseConfig, make_private_dir, make_private_file
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 # A read in WAL mode waits only in rare moments (another process recovering the log);
@@ -264,16 +267,44 @@ class ServerSQLiteEngine(SQLiteEngine):
             self.print_response(query_id=query_id, response=response)
         return response
 
-    async def get_connection(self):
-        """A separate aiosqlite connection (Piccolo's batch() uses one)."""
-        connection = await super().get_connection()
-        await connection.execute("PRAGMA synchronous = NORMAL")
-        return connection
-
     def enable_wal(self) -> None:
         """Switch the file to write-ahead logging (persistent per file)."""
         with sqlite3.connect(self.path, timeout=SQLITE_BUSY_TIMEOUT_SECONDS) as connection:
             connection.execute("PRAGMA journal_mode = WAL")
+
+
+# --- what differs between the engines -------------------------------------------------------
+#
+# Locks: PostgreSQL runs transactions side by side, so code that reads and then writes
+# locks what it read. SQLite needs nothing: every write transaction here begins IMMEDIATE
+# (ServerTransaction), so it holds the database's one write lock from its first statement to
+# its end, and any other writer, in this process or another, waits for all of it.
+
+Query = TypeVar("Query", Select, Objects)
+
+
+def is_postgres(table: type[Table]) -> bool:
+    """Say whether the table is stored in PostgreSQL (else in SQLite)."""
+    return table._meta.db.engine_type == "postgres"
+
+
+def row_locked(query: Query, strength: str = "UPDATE") -> Query:
+    """Return the query, made to lock the rows it reads until the transaction ends.
+
+    strength: UPDATE, or SHARE to let other transactions that only read the rows go on.
+    """
+    # Piccolo refuses FOR UPDATE on SQLite, which has no row locks (see above).
+    return query.lock_rows(strength) if is_postgres(query.table) else query
+
+
+async def lock_key(table: type[Table], namespace: int, key: int) -> None:
+    """Wait for the lock of (namespace, key), held until the transaction ends.
+
+    For what has no row to lock yet (a link about to be made, a sign-in counter); the
+    namespace keeps one use of these locks apart from another. Nothing to do on SQLite.
+    """
+    if is_postgres(table):
+        await table.raw("SELECT pg_advisory_xact_lock({}, {})", namespace, key)
 
 
 SQLITE_SUFFIXES = ("", "-wal", "-shm")
@@ -286,8 +317,7 @@ def make_private_sqlite(path: Path) -> None:
     """
     make_private_dir(path.parent)
     if not path.exists():
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE_MODE))
-        path.chmod(PRIVATE_FILE_MODE)
+        make_private_file(path)
 
 
 def open_to_others(path: Path) -> list[Path]:

@@ -19,6 +19,7 @@ from typing import TextIO
 from coach import piccolo_app
 from coach.accounts.passwords import hash_password
 from coach.audit.log import record
+from coach.db import is_postgres
 from coach.demo_data import COLUMNS, DEMO_USERS, DemoData, group_sizes
 from coach.i18n import gettext as _
 from coach.migrate import migrate_forwards
@@ -147,9 +148,9 @@ def _insert_sql(table: type, placeholder: str) -> str:
 def open_writer():
     """Return the bulk writer for the engine the tables are bound to."""
     engine = Participant._meta.db
-    if engine.engine_type == "sqlite":
-        return SQLiteWriter(engine.path)
-    return PostgresWriter(engine)
+    if is_postgres(Participant):
+        return PostgresWriter(engine)
+    return SQLiteWriter(engine.path)
 
 
 async def database_has_data() -> bool:

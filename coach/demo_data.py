@@ -29,6 +29,7 @@ from coach.choices import (
 )
 from coach.groups.tables import CoachingGroup, GroupCoach
 from coach.meetings.tables import Attendance, Meeting
+from coach.paging import fold
 from coach.participants.tables import Participant, StatusChange
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -65,8 +66,8 @@ DEMO_USERS = (
 COLUMNS: dict[type, tuple[str, ...]] = {
     User: ("id", "username", "display_name", "password_hash", "role", "is_active",
            "must_change_password", "language", "created_at"),
-    CoachingGroup: ("id", "name", "starts_on", "ends_on", "usual_duration_minutes",
-                    "assessment_interval_weeks", "created_at"),
+    CoachingGroup: ("id", "name", "name_folded", "starts_on", "ends_on",
+                    "usual_duration_minutes", "assessment_interval_weeks", "created_at"),
     GroupCoach: ("id", "group", "coach"),
     Participant: ("id", "group", "display_name", "birth_year", "gender", "education",
                   "status_at_entry", "unemployed_for", "enrolled_on", "exited_on",
@@ -249,7 +250,7 @@ class DemoData:
         duration = rng.choice((90, 90, 90, 120))
         season = "kevät" if starts_on.month <= 5 else "kesä" if starts_on.month <= 8 else "syksy"
         name = f"Elintapavalmennus {self.fake.city()}, {season} {starts_on.year}"
-        group_id = self.add(CoachingGroup, name, starts_on, ends_on, duration, 4,
+        group_id = self.add(CoachingGroup, name, fold(name), starts_on, ends_on, duration, 4,
                             _at(starts_on - 3 * WEEK, 10))
         self.add(GroupCoach, group_id, coach)
 

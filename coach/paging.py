@@ -1,19 +1,28 @@
 """Long lists a page at a time; lists of groups also searchable by name.
 
 An admin of a large project has thousands of groups; a page listing them all would weigh
-hundreds of kilobytes on a phone. The names are filtered in Python with casefold(), so
-"ä" finds "Ä" on SQLite as on PostgreSQL, and "%" or "_" typed in the search are plain
+hundreds of kilobytes on a phone, and reading them all would cost every view. So the
+database filters, counts and cuts out the page. Names are matched as str.casefold()
+compares them, so "ä" finds "Ä" (and "ss" finds "ß") on SQLite as on PostgreSQL: each group
+keeps its name casefolded (name_folded). "%" or "_" typed in the search are plain
 characters, not LIKE wildcards.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
+
+from piccolo.columns.combination import WhereRaw
+from piccolo.query.methods.count import Count
+from piccolo.query.methods.select import Select
 
 PER_PAGE = 50
 # Longer than any group name anyone would type; refused rather than silently cut.
 QUERY_MAX = 100
+LAST_PAGE = 999_999  # the most read_page takes (six digits), whatever the list's length
+LIKE_SPECIAL = re.compile(r"([\\%_])")
 
 
 def page_count(total: int, per_page: int = PER_PAGE) -> int:
@@ -55,23 +64,56 @@ def read_query(raw: str | None) -> tuple[str, bool]:
     return text, len(text) > QUERY_MAX
 
 
-def name_matches(name: str, q: str) -> bool:
-    return q.casefold() in (name or "").casefold()
+def fold(name: str) -> str:
+    """Return a group name as the search compares it: what name_folded holds."""
+    return name.casefold()
 
 
-def page_of(rows: list[dict[str, Any]], raw_q: str | None, raw_page: str | None,
-            per_page: int = PER_PAGE) -> Listing:
-    """Filter rows (each with a "name") by the search, and cut out the page asked for."""
+def name_contains(q: str) -> WhereRaw:
+    """Match the groups whose name contains the search text, in any case."""
+    pattern = "%" + LIKE_SPECIAL.sub(r"\\\1", fold(q)) + "%"
+    # Both sides are casefolded, so SQLite's LIKE ignoring ASCII case changes nothing.
+    return WhereRaw('"coaching_group"."name_folded" LIKE {} ESCAPE {}', pattern, "\\")
+
+
+def searched(raw_q: str | None) -> Listing:
+    """Start a listing with its search text; refused (q_error) when too long."""
     q, too_long = read_query(raw_q)
     if too_long:
         return Listing(q=q[:QUERY_MAX], q_error=True, number=None)
-    if q:
-        rows = [row for row in rows if name_matches(row["name"], q)]
-    pages = page_count(len(rows), per_page)
-    number = read_page(raw_page, pages)
-    listing = Listing(q=q, total=len(rows), pages=pages, number=number)
-    if number is not None:
-        listing.items = rows[(number - 1) * per_page:number * per_page]
+    return Listing(q=q)
+
+
+def nothing_listed(raw_q: str | None, raw_page: str | None) -> Listing:
+    """Return the empty listing of someone who may see no groups."""
+    listing = searched(raw_q)
+    if not listing.q_error:
+        listing.number = read_page(raw_page, 1)
+    return listing
+
+
+async def page_of(select: Select, count: Count, raw_q: str | None, raw_page: str | None,
+                  per_page: int = PER_PAGE) -> Listing:
+    """Return the page asked for of the groups `select` lists, found by the search.
+
+    `count` counts the same groups: the two queries share their filters, and `select`
+    gives the order.
+    """
+    listing = searched(raw_q)
+    if listing.q_error:
+        return listing
+    if listing.q:
+        select = select.where(name_contains(listing.q))
+        count = count.where(name_contains(listing.q))
+    # The page first, then the count only if the page does not tell it: a first page with
+    # room to spare holds the whole list (a coach's few old groups: one statement).
+    asked = read_page(raw_page, LAST_PAGE)
+    items = [] if asked is None else await select.limit(per_page).offset((asked - 1) * per_page)
+    listing.total = len(items) if asked == 1 and len(items) < per_page else await count
+    listing.pages = page_count(listing.total, per_page)
+    listing.number = asked if asked is not None and asked <= listing.pages else None
+    if listing.number is not None:
+        listing.items = items
     return listing
 
 

@@ -109,6 +109,16 @@ def make_private_dir(path: Path) -> None:
         path.chmod(PRIVATE_DIR_MODE)  # mkdir's mode passes through the umask
 
 
+def make_private_file(path: Path, *, exclusive: bool = False) -> None:
+    """Create an empty file that only its owner may read, whatever the umask.
+
+    exclusive: fail if the path exists (a file or a link someone else put there).
+    """
+    flags = os.O_CREAT | os.O_WRONLY | (os.O_EXCL if exclusive else 0)
+    os.close(os.open(path, flags, PRIVATE_FILE_MODE))
+    path.chmod(PRIVATE_FILE_MODE)  # os.open's mode passes through the umask
+
+
 def _load_secret(env: str, data_dir: Path) -> str:
     secret = _env("COACH_SECRET_KEY")
     if env == "production":

@@ -87,3 +87,18 @@ def app(settings):
 async def client(app):
     async with AsyncTestClient(app=app) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def statements(monkeypatch):
+    """Record every SQL statement the tables' engine runs (issue 10: a handful a page)."""
+    seen: list[str] = []
+    kind = type(piccolo_app.TABLES[0]._meta.db)  # on the class: PostgresEngine has __slots__
+    run_querystring = kind.run_querystring
+
+    async def counted(self, querystring, *args, **kwargs):
+        seen.append(str(querystring))
+        return await run_querystring(self, querystring, *args, **kwargs)
+
+    monkeypatch.setattr(kind, "run_querystring", counted)
+    return seen

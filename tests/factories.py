@@ -7,8 +7,12 @@ from functools import cache
 
 from coach.accounts.passwords import hash_password
 from coach.accounts.tables import User
+from coach.assessments.services import save_check
+from coach.assessments.tables import Assessment
 from coach.audit.log import now
+from coach.choices import AssessmentMode
 from coach.groups.tables import CoachingGroup, GroupCoach
+from coach.paging import fold
 from coach.participants.tables import Participant, StatusChange
 
 DEFAULT_PASSWORD = "correct horse battery staple 42"
@@ -44,6 +48,7 @@ async def make_group(
     starts_on = starts_on or dt.date.today() - dt.timedelta(weeks=8)
     group = CoachingGroup(
         name=name,
+        name_folded=fold(name),
         starts_on=starts_on,
         ends_on=starts_on + dt.timedelta(weeks=weeks),
         created_at=now(),
@@ -81,3 +86,18 @@ async def make_participant(
         recorded_at=now(),
     ).save()
     return participant
+
+
+async def save_assessment(
+    participant_id: int,
+    instrument_id: str,
+    answers: dict,
+    *,
+    mode: AssessmentMode,
+    recorded_by: int | None = None,
+    taken_on: dt.date | None = None,
+) -> Assessment | None:
+    """Save a check of one instrument (save_check); None if it was just stored already."""
+    rows = await save_check(participant_id, {instrument_id: answers}, mode=mode,
+                            recorded_by=recorded_by, taken_on=taken_on)
+    return rows[0] if rows else None

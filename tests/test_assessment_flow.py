@@ -28,19 +28,20 @@ from coach.assessments.services import (
     SAME,
     WORSE,
     ConsentError,
+    answers_by_person,
     build_progress,
-    group_due_list,
+    due_entries,
     progress_of,
-    save_assessment,
     save_check,
 )
 from coach.assessments.tables import Assessment
 from coach.audit.tables import AuditEvent
 from coach.choices import AssessmentMode
+from coach.groups.services import participants_of
 from coach.participant_portal.chart import chart_for
 from coach.participants.tables import Participant
 from tests.auth_helpers import login_as, login_participant, sign_in_directly
-from tests.factories import make_group, make_participant, make_user
+from tests.factories import make_group, make_participant, make_user, save_assessment
 
 WHO5 = {"cheerful": 4, "calm": 3, "active": 2, "rested": 3, "interest": 4}  # 16 -> 64
 START = dt.date(2026, 1, 5)
@@ -198,7 +199,7 @@ def test_current_point_prefers_due_over_upcoming():
     assert late.status == LATE and late.point.number == 1
 
 
-async def test_group_due_list_shows_who_is_due_or_late():
+async def test_due_entries_show_who_is_due_or_late():
     today = dt.date.today()
     group = await make_group(starts_on=today - dt.timedelta(weeks=4), weeks=52)
     done = await make_participant(group, "Done")
@@ -208,7 +209,11 @@ async def test_group_due_list_shows_who_is_due_or_late():
         instrument = get_instrument(name)
         answers = {item.id: min(item.values) for item in instrument.items}
         await save_assessment(done.id, name, answers, mode=AssessmentMode.invite)
-    entries = {entry.display_name: entry for entry in await group_due_list(group, today)}
+    # The rows the group page and the home page read.
+    people = await participants_of([group.id])
+    taken_by_person = await answers_by_person([person["id"] for person in people])
+    entries = {entry.display_name: entry
+               for entry in due_entries(group, people, taken_by_person, today)}
     assert set(entries) == {"Done", "Late"}  # no checks asked of someone who withdrew
     assert entries["Done"].status == ""
     # Baseline was four weeks ago and never done; the 4-week point is due now.

@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from coach.assessments.instruments import all_instruments, reliable_change_threshold
 from coach.reports.disclosure import (
     ALL,
     POLICIES,
@@ -16,7 +17,7 @@ from coach.reports.disclosure import (
     protect,
     scopes,
 )
-from coach.reports.stats import mean_interval, reliable_change_threshold, t_quantile_975
+from coach.reports.stats import mean_interval, t_quantile_975
 
 
 def recomputable(values, hidden, relations, threshold):
@@ -125,6 +126,11 @@ def test_mean_interval_from_sums_is_students_t():
 
 def test_reliable_change_threshold_is_jacobson_truax():
     assert reliable_change_threshold(20, 0.82) == pytest.approx(23.52, abs=0.01)
+    given = [instrument.reliable_change for instrument in all_instruments()
+             if instrument.reliable_change and instrument.reliable_change.sd]
+    assert given  # the instruments' thresholds are this one's
+    for rc in given:
+        assert rc.threshold == reliable_change_threshold(rc.sd, rc.r)
     # Every combination of a small table keeps the hidden sum at or above the threshold.
     for a, b in itertools.product(range(0, 9), repeat=2):
         values = {"t": a + b + 6, "a": a, "b": b, "c": 6}

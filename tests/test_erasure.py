@@ -11,15 +11,19 @@ import pytest
 from coach import piccolo_app
 from coach.assessments.services import save_check
 from coach.assessments.tables import Assessment
-from coach.audit.log import now
+from coach.audit.log import forget_detail_keys, now, record
 from coach.audit.tables import AuditEvent
 from coach.auth.tables import Invite, WebSession
 from coach.choices import AssessmentMode
 from coach.groups.tables import GroupCoach
 from coach.meetings.tables import Attendance, Meeting
 from coach.participants.erasure import (
+    KEPT_ROW_KEYS,
     ErasureRefused,
+    coarse,
     erase_participant,
+    group_month_start,
+    months_since,
     participant_links,
 )
 from coach.participants.tables import KeptAttendance, Participant, StatusChange
@@ -191,6 +195,61 @@ async def test_unlink_mode_keeps_coarse_rows_under_a_new_anonymous_record():
     ]
     # No audit event points at the new record.
     assert await AuditEvent.count().where(AuditEvent.target_id == anonymous.id) == 0
+
+
+async def test_the_kept_rows_ids_leave_every_event_of_the_person_in_one_update(statements):
+    mine = [
+        {"assessments": [4, 5], "mode": "invite"},
+        {"zeta": 1, "status_change": 9, "alpha": None, "assessment": 7},
+        {"assessment": None},  # the key goes, whatever its value
+        {"status": "employed", "note": {"assessment": 3}},  # only keys at the top
+        {},
+    ]
+    for detail in mine:
+        await record("x.mine", target_type="participant", target_id=41, detail=detail)
+    others = [("participant", 42, {"assessment": 1, "mode": "invite"}),
+              ("meeting", 41, {"assessments": [2], "status_change": 3})]
+    for target_type, target_id, detail in others:
+        await record("x.other", target_type=target_type, target_id=target_id, detail=detail)
+    await AuditEvent.insert(AuditEvent(occurred_at=now(), action="x.mine",
+                                       target_type="participant", target_id=41,
+                                       detail=["assessment", "status_change"]))
+    statements.clear()
+    await forget_detail_keys("participant", 41, KEPT_ROW_KEYS)
+    assert [sql.split()[0].upper() for sql in statements] == ["UPDATE"]
+    rows = await (AuditEvent.select(AuditEvent.action, AuditEvent.detail)
+                  .order_by(AuditEvent.id).output(load_json=True))
+    # As lists of pairs, so that the order of the keys left counts too.
+    assert [list(row["detail"].items()) if isinstance(row["detail"], dict) else row["detail"]
+            for row in rows] == [
+        [("mode", "invite")],
+        [("zeta", 1), ("alpha", None)],
+        [],
+        [("status", "employed"), ("note", {"assessment": 3})],
+        [],
+        [("assessment", 1), ("mode", "invite")],
+        [("assessments", [2]), ("status_change", 3)],
+        ["assessment", "status_change"],  # not an object: nothing to take out of it
+    ]
+
+
+def test_a_group_month_after_a_short_month_starts_on_the_1st():
+    assert group_month_start(dt.date(2026, 1, 31), 1) == dt.date(2026, 3, 1)
+    assert group_month_start(dt.date(2026, 1, 31), 2) == dt.date(2026, 3, 31)
+    assert group_month_start(dt.date(2028, 1, 30), 1) == dt.date(2028, 3, 1)
+    assert group_month_start(dt.date(2028, 1, 29), 1) == dt.date(2028, 2, 29)
+    assert group_month_start(dt.date(2026, 5, 13), -5) == dt.date(2025, 12, 13)
+
+
+@pytest.mark.parametrize("start", [dt.date(2026, 1, 31), dt.date(2027, 1, 29),
+                                   dt.date(2026, 3, 30), dt.date(2026, 5, 13)])
+def test_a_kept_date_is_the_first_day_of_its_group_month(start):
+    # Day by day over two years: short months and a leap day among them.
+    for offset in range(-40, 2 * 366):
+        day = start + dt.timedelta(days=offset)
+        kept = coarse(day, start)
+        assert kept <= day and months_since(kept, start) == months_since(day, start)
+        assert months_since(kept - dt.timedelta(days=1), start) == months_since(day, start) - 1
 
 
 async def test_erasure_is_audited():

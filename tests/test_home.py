@@ -5,6 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 from coach.assessments.instruments import all_instruments
+from coach.assessments.schedule import (
+    FOLLOW_UP,
+    LATE,
+    MISSED,
+    last_day_to_answer,
+    measurement_points,
+    point_statuses,
+)
 from coach.assessments.tables import Assessment
 from coach.audit.log import now
 from coach.forms import today
@@ -42,7 +50,7 @@ async def test_home_shows_only_the_given_groups():
 
 
 async def test_a_group_past_its_follow_up_is_listed_by_name_only():
-    # Ended 8 months ago: the six-month follow-up and its month of grace are over.
+    # Ended 8 months ago: the six-month follow-up and its four weeks for answers are over.
     old = await make_group(name="Old", starts_on=today() - dt.timedelta(weeks=52 + 35))
     in_follow_up = await make_group(name="Following up",
                                     starts_on=today() - dt.timedelta(weeks=52 + 20))
@@ -50,6 +58,32 @@ async def test_a_group_past_its_follow_up_is_listed_by_name_only():
     assert [g["name"] for g in groups] == ["Following up"]
     assert [g["name"] for g in earlier] == ["Old"]
     assert "to_see" not in earlier[0]
+
+
+async def test_a_group_has_next_steps_through_the_last_day_its_follow_up_counts():
+    group = await make_group(name="Ending", starts_on=dt.date(2025, 1, 6), weeks=30)
+    last = last_day_to_answer(group.starts_on, group.ends_on)
+    after = last + dt.timedelta(days=1)
+    # The same day as the schedule's: a follow-up not done is late on its last day, then missed.
+    follow_up = measurement_points(group.starts_on, group.ends_on, 4)[-1]
+    assert follow_up.kind == FOLLOW_UP
+    [late] = point_statuses([follow_up], [], ["who5"], last)
+    [missed] = point_statuses([follow_up], [], ["who5"], after)
+    assert (late.status, missed.status) == (LATE, MISSED)
+    detailed, earlier = await services.groups_for_home([group.id], last)
+    assert ([g["name"] for g in detailed], earlier) == (["Ending"], [])
+    detailed, earlier = await services.groups_for_home([group.id], after)
+    assert (detailed, [g["name"] for g in earlier]) == ([], ["Ending"])
+
+
+def test_nobody_s_follow_up_ends_after_their_group_s():
+    # has_next_steps reads only the group's dates: this is why that is enough.
+    starts_on, ends_on = dt.date(2025, 1, 6), dt.date(2025, 7, 31)
+    group_last = last_day_to_answer(starts_on, ends_on)
+    for enrolled_on in (starts_on, dt.date(2025, 5, 12), ends_on):  # the form's range
+        for exited_on in (None, enrolled_on, dt.date(2025, 6, 30), ends_on + dt.timedelta(days=60)):
+            assert last_day_to_answer(starts_on, ends_on, enrolled_on, exited_on) <= group_last
+    assert last_day_to_answer(starts_on, ends_on, ends_on) == group_last
 
 
 async def test_groups_beyond_the_limit_are_listed_by_name_only(monkeypatch):

@@ -287,6 +287,50 @@ async def test_a_post_without_the_csrf_token_is_refused(client):
     assert await Meeting.count() == 0
 
 
+def roster_reads(statements: list[str]) -> list[str]:
+    return [sql for sql in statements if '"participant"."enrolled_on" <=' in sql]
+
+
+def attendance_reads(statements: list[str]) -> list[str]:
+    return [sql for sql in statements if sql.startswith("SELECT") and 'FROM "attendance"' in sql]
+
+
+async def test_a_save_reads_the_roster_once_to_check_and_once_to_write(client, statements):
+    """Issue 10: saving a meeting costs a handful of statements, whatever the group's size."""
+    w = await make_world()
+    await sign_in(client, w.coach)
+    url = f"/groups/{w.group.id}/meetings/new"
+    for held_on in (today(), today() - dt.timedelta(days=1)):
+        statements.clear()
+        saved = await client.post(url, data=posted(w, held_on=held_on.isoformat()),
+                                  follow_redirects=False)
+        assert saved.status_code == 303
+        # The session; the group; the roster (for the checks and the form); meetings that
+        # day. In the transaction: the group's people, locked; the roster; the meeting; its
+        # attendance. The audit event.
+        assert len(statements) == 9
+        assert len(roster_reads(statements)) == 2
+        for n in range(10):  # a bigger group costs no more
+            await make_participant(w.group, display_name=f"Uusi {n}")
+
+
+async def test_an_edit_reads_the_roster_and_the_attendance_once_to_check_and_once_to_write(
+        client, statements):
+    w = await make_world()
+    await sign_in(client, w.coach)
+    meeting = await log_one(client, w)
+    statements.clear()
+    saved = await client.post(f"/meetings/{meeting.id}/edit", follow_redirects=False,
+                              data=posted(w, version="1", duration_minutes="60"))
+    assert saved.status_code == 303
+    # The session; the meeting; its group; its attendance and the roster (for the checks
+    # and the form); other meetings that day. In the transaction: the group's people,
+    # locked; the stored ticks; the roster; the meeting; the ticks (two updates). The audit
+    # event.
+    assert len(statements) == 13
+    assert (len(roster_reads(statements)), len(attendance_reads(statements))) == (2, 2)
+
+
 async def log_one(client, w) -> Meeting:
     await client.post(f"/groups/{w.group.id}/meetings/new", data=posted(w),
                       follow_redirects=False)

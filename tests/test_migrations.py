@@ -1,11 +1,15 @@
 """Migrations: they run both ways, and they build exactly the tables the code defines."""
 
+import importlib
 from itertools import chain
 
 from piccolo.apps.migrations.commands.new import AutoMigrationManager
 
 from coach import piccolo_app
+from coach.groups.tables import CoachingGroup
 from coach.migrate import migrate_backwards, migrate_forwards
+from coach.paging import fold
+from tests.factories import make_group
 
 
 async def table_names() -> set[str]:
@@ -66,3 +70,14 @@ async def test_no_table_change_is_missing_a_migration():
     )
     pending = list(chain(*[statement.statements for statement in statements]))
     assert pending == [], "run `piccolo migrations new coach --auto` against PostgreSQL"
+
+
+async def test_the_groups_there_are_get_their_casefolded_names():
+    """name_folded (what the group lists' search compares) is filled in for older groups."""
+    group = await make_group(name="ÄRJÄ Straße")
+    await CoachingGroup.update({CoachingGroup.name_folded: ""}).where(
+        CoachingGroup.id == group.id)
+    migration = importlib.import_module("migrations.coach_2026_12_01t14_41_00_000000")
+    await migration.fill_in()
+    stored = await CoachingGroup.select(CoachingGroup.name_folded).first()
+    assert stored["name_folded"] == fold("ÄRJÄ Straße") == "ärjä strasse"

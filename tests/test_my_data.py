@@ -9,7 +9,6 @@ import json
 
 import pytest
 
-from coach.assessments.services import save_assessment
 from coach.audit.log import now, record
 from coach.audit.tables import AuditEvent
 from coach.choices import AssessmentMode
@@ -17,7 +16,7 @@ from coach.participant_portal.access_log import access_log
 from coach.participant_portal.services import as_csv, my_data
 from coach.participants.tables import Participant
 from tests.auth_helpers import login_as, login_participant, sign_in_directly
-from tests.factories import make_group, make_participant, make_user
+from tests.factories import make_group, make_participant, make_user, save_assessment
 
 WHO5 = {"cheerful": 5, "calm": 4, "active": 3, "rested": 2, "interest": 1}
 
@@ -56,7 +55,7 @@ async def test_json_download_holds_everything_and_only_theirs(client, people):
     await login_participant(client, anna)
     response = await client.get("/me/data.json")
     assert response.status_code == 200
-    assert response.headers["content-type"].startswith("application/json")
+    assert response.headers["content-type"] == "application/json; charset=utf-8"
     assert "attachment" in response.headers["content-disposition"]
     assert response.headers["cache-control"] == "no-store"
     data = json.loads(response.text)
@@ -89,7 +88,7 @@ async def test_csv_download_holds_everything(client, people):
     await login_participant(client, anna)
     response = await client.get("/me/data.csv")
     assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"  # one charset
     assert response.text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
     assert rows[0] == ["section", "record", "field", "value"]

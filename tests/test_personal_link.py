@@ -206,6 +206,31 @@ async def test_asking_again_shows_the_link_state_and_makes_a_new_one_only_when_t
     assert renewed[-1]["detail"] == {"renewed": True}
 
 
+async def test_making_a_link_asks_once_whether_one_may_be_made(client, statements):
+    """The check runs in the transaction that makes the link (and the access check once)."""
+    w = await make_world()
+    await sign_in(client, w.coach)
+
+    def counted() -> tuple[int, int]:
+        looked_up = [sql for sql in statements if sql.startswith('SELECT ALL "participant"."id"')]
+        checked = [sql for sql in statements if '"participant$group"."closed_at"' in sql]
+        return len(looked_up), len(checked)
+
+    for form in ({}, {"renew": "1"}):
+        statements.clear()
+        made = await client.post(f"/participants/{w.anna.id}/invite", data=form)
+        assert made.status_code == 200 and LINK.search(made.text)
+        assert counted() == (1, 1)
+        # The session, the participant, the working link; in the transaction the check,
+        # the older links revoked and the new one (on PostgreSQL after a lock of the
+        # participant's links); the audit event; the link's last day.
+        assert len(statements) == (9 if Invite._meta.db.engine_type == "postgres" else 8)
+    statements.clear()
+    shown = await client.post(f"/participants/{w.anna.id}/invite")
+    assert shown.status_code == 200 and "already has a personal link" in shown.text
+    assert counted() == (1, 1) and len(statements) == 4
+
+
 async def test_a_participant_comes_back_with_the_same_link_after_signing_out(client, app):
     w = await make_world()
     token = await make_link(client, w)

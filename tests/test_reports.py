@@ -298,6 +298,24 @@ def test_the_trend_line_breaks_at_hidden_and_missing_months():
     assert mean_chart([point(0, None)], 0, 100, [0, 100]).all_suppressed
 
 
+def test_share_bars_stay_inside_their_months_room():
+    from coach.reports.svg import share_chart
+    from coach.reports.trend_report import SharePoint
+
+    fifths = {share: 0.2 for share in trends.STATUS_SHARES}
+    counts = {share: 2 for share in trends.STATUS_SHARES}
+    chart = share_chart([SharePoint(month, 10, fifths, counts, 0.0, False)
+                         for month in (0, 1, 2, 5, 6)])
+    for drawn in (chart, chart.narrow):
+        frame, bars = drawn.frame, drawn.bars
+        assert [bar.month for bar in bars] == [0, 1, 2, 5, 6]
+        for bar in bars:
+            assert bar.width == pytest.approx(frame.month_width * 0.7, abs=0.05)
+            assert frame.left < bar.x and bar.x + bar.width < frame.right
+        for before, after in zip(bars, bars[1:], strict=False):
+            assert before.x + before.width < after.x  # a gap between neighbours
+
+
 async def test_a_small_project_never_stores_a_snapshot(client):
     from coach.reports.tables import ReportSnapshot
 

@@ -20,7 +20,7 @@ from coach.forms import Invalid, parse_id, text, today
 from coach.groups.tables import CoachingGroup
 from coach.i18n import gettext as _
 from coach.labels import options
-from coach.paging import page_of, status_of
+from coach.paging import status_of
 from coach.participants.consent import erasure_queue
 from coach.ui import url
 
@@ -118,10 +118,7 @@ async def user_enable(request: Request, user_id: FromPath[int]) -> Redirect:
 async def _groups_page(form: dict, errors: dict, status: int = 200, q: str | None = None,
                        asked: str | None = None) -> Template:
     # 50 groups a page, searchable: thousands in one list would weigh megabytes.
-    listing = page_of(await services.group_list(), q, asked)
-    coaches = await services.coaches_of_groups([group["id"] for group in listing.items])
-    for group in listing.items:
-        group["coaches"] = coaches[group["id"]]
+    listing = await services.groups_page(q, asked)
     if status == 200:
         status = status_of(listing)
     return Template(GROUPS, status_code=status, context={

@@ -22,6 +22,7 @@ from coach.forms import Collector, parse_choice, parse_date, parse_int, parse_te
 from coach.groups.tables import CoachingGroup, GroupCoach
 from coach.i18n import gettext as _
 from coach.limits import LONGEST_GROUP_YEARS, latest_group_end
+from coach.paging import Listing, fold, page_of
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9._@-]{2,64}$")
 
@@ -95,7 +96,7 @@ def validate_group(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, s
 
 
 async def add_group(cleaned: dict[str, Any]) -> CoachingGroup:
-    group = CoachingGroup(created_at=now(), **cleaned)
+    group = CoachingGroup(name_folded=fold(cleaned["name"]), created_at=now(), **cleaned)
     await group.save()
     return group
 
@@ -128,13 +129,18 @@ async def coaches_of_groups(group_ids: list[int]) -> dict[int, list[dict[str, An
     return result
 
 
-async def group_list() -> list[dict[str, Any]]:
-    """Return every group's id, name, dates and closing, newest first (a few columns)."""
-    return await (CoachingGroup.select(CoachingGroup.id, CoachingGroup.name,
-                                       CoachingGroup.starts_on, CoachingGroup.ends_on,
-                                       CoachingGroup.closed_at)
-                  .order_by(CoachingGroup.starts_on, ascending=False)
-                  .order_by(CoachingGroup.id, ascending=False))
+async def groups_page(raw_q: str | None, raw_page: str | None) -> Listing:
+    """Return the page asked for of every group, newest first, found by name, with coaches."""
+    select = (CoachingGroup.select(CoachingGroup.id, CoachingGroup.name,
+                                   CoachingGroup.starts_on, CoachingGroup.ends_on,
+                                   CoachingGroup.closed_at)
+              .order_by(CoachingGroup.starts_on, ascending=False)
+              .order_by(CoachingGroup.id, ascending=False))
+    listing = await page_of(select, CoachingGroup.count(), raw_q, raw_page)
+    coaches = await coaches_of_groups([group["id"] for group in listing.items])
+    for group in listing.items:
+        group["coaches"] = coaches[group["id"]]
+    return listing
 
 
 async def assign_coach(group_id: int, user_id: int) -> bool:

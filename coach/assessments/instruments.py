@@ -426,6 +426,11 @@ def _scoring(raw: Any, items: tuple[Item, ...], fail) -> Scoring:
     )
 
 
+def reliable_change_threshold(sd: float, r: float) -> float:
+    """Return Jacobson and Truax's threshold: 1.96 x SD x sqrt(2) x sqrt(1 - r)."""
+    return 1.96 * sd * math.sqrt(2) * math.sqrt(1 - r)
+
+
 def _reliable_change(raw: Any, scoring: Scoring, fail) -> ReliableChange:
     reader = _Reader(raw, "reliable_change", fail)
     sd = reader.get("sd", (int, float), required=False)
@@ -446,8 +451,7 @@ def _reliable_change(raw: Any, scoring: Scoring, fail) -> ReliableChange:
         fail("reliable_change needs sd and r, or smallest_detectable_change")
     if not 0 < sd < span or not 0 <= r < 1:
         fail("reliable_change needs 0 < sd < the score range and 0 <= r < 1")
-    threshold = 1.96 * sd * math.sqrt(2) * math.sqrt(1 - r)
-    return ReliableChange(threshold, float(sd), float(r), source)
+    return ReliableChange(reliable_change_threshold(sd, r), float(sd), float(r), source)
 
 
 def _schedule(raw: Any, fail) -> Cadence:

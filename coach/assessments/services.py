@@ -128,26 +128,6 @@ async def _already_saved(
     )
 
 
-async def save_assessment(
-    participant_id: int,
-    instrument_id: str,
-    answers: Mapping[str, Any],
-    *,
-    mode: AssessmentMode,
-    recorded_by: int | None = None,
-    taken_on: dt.date | None = None,
-) -> Assessment | None:
-    """Score and store one completed instrument; None if it was just stored already."""
-    rows = await save_check(
-        participant_id,
-        {instrument_id: answers},
-        mode=mode,
-        recorded_by=recorded_by,
-        taken_on=taken_on,
-    )
-    return rows[0] if rows else None
-
-
 async def assessments_of(participant_id: int) -> list[dict[str, Any]]:
     """Return a participant's assessments, oldest first."""
     return (
@@ -264,12 +244,6 @@ class DueEntry:
     point: PointStatus | None
 
 
-# The columns of a participant that due_entries reads.
-DUE_COLUMNS = (Participant.id, Participant.group, Participant.display_name,
-               Participant.enrolled_on, Participant.exited_on, Participant.consent_given_on,
-               Participant.consent_withdrawn_on, Participant.erased_at)
-
-
 def may_collect_row(person: Mapping[str, Any]) -> bool:
     """may_collect for a participant read as a row (a dict) rather than an object."""
     return (person["consent_given_on"] is not None
@@ -277,18 +251,16 @@ def may_collect_row(person: Mapping[str, Any]) -> bool:
             and person["erased_at"] is None)
 
 
-def due_entries(group: CoachingGroup | Mapping[str, Any], people: list[Mapping[str, Any]],
+def due_entries(group: CoachingGroup, people: list[Mapping[str, Any]],
                 taken_by_person: Mapping[int, list[tuple[str, dt.date]]], today: dt.date
                 ) -> list[DueEntry]:
     """Say, for each of a group's people who can still answer, whether a check is due now.
 
-    people: rows with DUE_COLUMNS, in the order wanted; taken_by_person: participant id ->
+    people: participant rows with id, display_name, enrolled_on, exited_on and the consent
+    and erasure dates, in the order wanted; taken_by_person: participant id ->
     (instrument, day) of every answer. Pure, so that the group page and the home page,
     which read these rows for other uses too, do not read them again.
     """
-    def field(name: str) -> Any:
-        return group[name] if isinstance(group, Mapping) else getattr(group, name)
-
     instruments, cadences = check_instrument_list(), instrument_cadences()
     # Most people share the group's dates (no late start, no early exit): one set of points.
     points_by_dates: dict[tuple[dt.date, dt.date | None], list] = {}
@@ -300,7 +272,7 @@ def due_entries(group: CoachingGroup | Mapping[str, Any], people: list[Mapping[s
         points = points_by_dates.get(dates)
         if points is None:
             points = points_by_dates[dates] = measurement_points(
-                field("starts_on"), field("ends_on"), field("assessment_interval_weeks"),
+                group.starts_on, group.ends_on, group.assessment_interval_weeks,
                 enrolled_on=dates[0], exited_on=dates[1])
         statuses = point_statuses(points, taken_by_person.get(person["id"], ()), instruments,
                                   today, cadences)
@@ -308,15 +280,6 @@ def due_entries(group: CoachingGroup | Mapping[str, Any], people: list[Mapping[s
         status = point.status if point and point.status in (DUE, LATE) else ""
         entries.append(DueEntry(person["id"], person["display_name"], status, point))
     return entries
-
-
-async def group_due_list(group: CoachingGroup, today: dt.date) -> list[DueEntry]:
-    """Return, for each participant who can still answer, whether a check is due or late."""
-    people = await (Participant.select(*DUE_COLUMNS)
-                    .where(Participant.group == group.id)
-                    .order_by(Participant.display_name))
-    taken_by_person = await answers_by_person([person["id"] for person in people])
-    return due_entries(group, people, taken_by_person, today)
 
 
 async def answers_by_person(participant_ids: list[int]

@@ -25,7 +25,8 @@ from coach.auth.sessions import (
     hash_token,
 )
 from coach.auth.tables import Invite
-from coach.forms import LOCAL_ZONE, today
+from coach.db import lock_key
+from coach.forms import LOCAL_ZONE, local_date, today
 from coach.i18n import gettext as _
 from coach.participants.tables import Participant
 from coach.settings import Settings
@@ -91,13 +92,8 @@ def _end_of(day: dt.date) -> dt.datetime:
 
 
 async def _lock_participant(participant_id: int) -> None:
-    """Make changes to one participant's links wait for each other (PostgreSQL).
-
-    SQLite needs nothing: its write transactions (IMMEDIATE) already run one at a time.
-    The lock is freed when the transaction ends.
-    """
-    if Invite._meta.db.engine_type == "postgres":
-        await Invite.raw("SELECT pg_advisory_xact_lock({}, {})", LOCK_NAMESPACE, participant_id)
+    """Make changes to one participant's links wait for each other until the transaction ends."""
+    await lock_key(Invite, LOCK_NAMESPACE, participant_id)
 
 
 async def _revoke_open(participant_id: int) -> None:
@@ -219,7 +215,8 @@ async def end_group_access(group_id: int) -> None:
 
 def last_day(expires_at: dt.datetime) -> dt.date:
     """Return the last day a link works, from the moment it stops."""
-    return (expires_at.astimezone(LOCAL_ZONE) - dt.timedelta(microseconds=1)).date()
+    # The moment is the first one that no longer works: the day before, if it is midnight.
+    return local_date(expires_at - dt.timedelta(microseconds=1))
 
 
 def invite_url(base_url: str, token: str) -> str:

@@ -92,9 +92,10 @@ async def invite_create(request: Request, participant_id: FromPath[int]) -> Resp
     back = url(request, "participant", participant_id=participant.id)
     form = await request.form()
     try:
-        await check_can_invite(participant.id)
         existing = await current_link(participant.id)
         if existing and form.get("renew") != "1":
+            # Only shown, so checked here; create_invite checks in its own transaction.
+            await check_can_invite(participant.id)
             return Template("auth/invite_status.html", context={
                 "participant": participant, "back": back,
                 "made_on": local_date(existing["created_at"]),

@@ -18,6 +18,7 @@ from piccolo.engine.sqlite import TransactionType
 
 from coach.audit.log import now
 from coach.auth.tables import ThrottleEvent
+from coach.db import is_postgres, lock_key
 
 WINDOW = dt.timedelta(minutes=15)
 USERNAME_LIMIT = 5
@@ -90,25 +91,22 @@ def _lock_id(key: str) -> int:
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big", signed=True)
 
 
-def _write_transaction(engine):
-    if engine.engine_type == "sqlite":
-        # IMMEDIATE takes SQLite's write lock at BEGIN: one reservation at a time,
-        # across every worker process.
-        return engine.transaction(transaction_type=TransactionType.immediate)
-    return engine.transaction()
+def _write_transaction():
+    engine = ThrottleEvent._meta.db
+    if is_postgres(ThrottleEvent):
+        return engine.transaction()
+    # IMMEDIATE takes SQLite's write lock at BEGIN: one reservation at a time, across
+    # every worker process.
+    return engine.transaction(transaction_type=TransactionType.immediate)
 
 
-async def _lock_keys(engine, limits: list[Limit]) -> None:
-    """On PostgreSQL, wait for the keys' locks; they are freed when the transaction ends.
+async def _lock_keys(limits: list[Limit]) -> None:
+    """Wait for the keys' locks; they are freed when the transaction ends.
 
     Locks are taken in one global order (by number), so two attempts never deadlock.
     """
-    if engine.engine_type != "postgres":
-        return
     for lock_id in sorted({_lock_id(_key(limit)) for limit in limits}):
-        await ThrottleEvent.raw(
-            "SELECT pg_advisory_xact_lock({}, {})", LOCK_NAMESPACE, lock_id
-        )
+        await lock_key(ThrottleEvent, LOCK_NAMESPACE, lock_id)
 
 
 async def _wait_at(limits: list[Limit], moment: dt.datetime) -> int:
@@ -132,9 +130,8 @@ async def retry_after(limits: list[Limit]) -> int:
 
 async def reserve(limits: list[Limit]) -> Reservation:
     """Count an attempt against every key, unless one of them is used up (then nothing)."""
-    engine = ThrottleEvent._meta.db
-    async with _write_transaction(engine):
-        await _lock_keys(engine, limits)
+    async with _write_transaction():
+        await _lock_keys(limits)
         moment = now()
         wait = await _wait_at(limits, moment)
         if wait:

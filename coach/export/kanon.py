@@ -112,10 +112,6 @@ class Outcome:
     def step_name(self) -> str:
         return LADDER[self.step][0]
 
-    @property
-    def suppressed_columns(self) -> tuple[str, ...]:
-        return tuple(column for _name, column in LADDER[1:self.step + 1] if column)
-
 
 def generalise(row: dict[str, str | None], step: int) -> dict[str, str | None]:
     """Return a row with the columns of the first `step` steps suppressed."""

@@ -7,13 +7,12 @@ from typing import Any
 
 from piccolo.query.methods.select import Count
 
-from coach.assessments.schedule import DUE, FOLLOW_UP_MONTHS, LATE, add_months
+from coach.assessments.schedule import DUE, LATE, last_day_to_answer
 from coach.assessments.services import DueEntry, answers_by_person, due_entries
 from coach.assessments.tables import Assessment
 from coach.choices import EMPLOYED_STATUSES
 from coach.forms import local_date
 from coach.groups.tables import CoachingGroup
-from coach.limits import clamp_date
 from coach.meetings.services import recent_meetings
 from coach.meetings.tables import Attendance, Meeting
 from coach.participants.services import current_status
@@ -22,9 +21,6 @@ from coach.participants.tables import Participant, StatusChange
 WELLBEING = "who5"
 WORK_ABILITY = "was"
 QUIET_DAYS = 30  # a participant with no news for this long is worth asking about
-# After its six-month follow-up (and a month's grace for late answers) a group has no
-# next steps left; the home page lists it only by name.
-GRACE_AFTER_FOLLOW_UP_DAYS = 31
 # Next steps cost a schedule per participant; beyond this many groups (an admin of a large
 # project) the home page lists the rest by name, keeping it fast.
 HOME_DETAIL_LIMIT = 40
@@ -156,12 +152,17 @@ def quiet_participants(people: list[dict[str, Any]],
     return quiet
 
 
-def has_next_steps(group: CoachingGroup | dict[str, Any], today: dt.date) -> bool:
-    """Say whether a group may still have work: running, or within its follow-up window."""
-    ends_on = group["ends_on"] if isinstance(group, dict) else group.ends_on
-    # clamp_date: an end stored as 9999-12-31 has no date six months later.
-    follow_up = add_months(clamp_date(ends_on), FOLLOW_UP_MONTHS)
-    return today <= follow_up + dt.timedelta(days=GRACE_AFTER_FOLLOW_UP_DAYS)
+def has_next_steps(group: dict[str, Any], today: dt.date) -> bool:
+    """Say whether a group may still have work: running, or its follow-up not yet over.
+
+    group: a row with starts_on and ends_on. After the last day its follow-up check counts,
+    no point of the group is due or late any more, and the home page lists it by name.
+    """
+    # The group's own follow-up is the last of anyone's: a person joins within the group's
+    # run (coach.participants.services) and their points end at the group's end or sooner,
+    # when they leave. So one date per group, with no need to read its people: the home
+    # page decides this for every group an admin sees.
+    return today <= last_day_to_answer(group["starts_on"], group["ends_on"])
 
 
 async def open_groups(group_ids: list[int]) -> list[CoachingGroup]:

@@ -6,6 +6,10 @@ from coach.accounts.tables import User
 
 class CoachingGroup(Table, tablename="coaching_group"):
     name = Varchar(length=120, null=False)
+    # The name as the group lists' search compares it: coach.paging.fold(name), written
+    # with the name (names are never changed). SQLite's lower() knows only ASCII and
+    # PostgreSQL's follows the database's locale, so the database cannot fold it itself.
+    name_folded = Varchar(length=360, null=False, default="")
     starts_on = Date(null=False)
     ends_on = Date(null=False)
     usual_duration_minutes = Integer(default=90, null=False)

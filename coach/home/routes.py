@@ -9,14 +9,14 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Response
 
 from coach.assessments.care import care_steps, mark_done
-from coach.auth.access import get_participant_for, visible_group_ids
+from coach.auth.access import get_participant_for
 from coach.auth.audit import audit
 from coach.auth.guards import require_roles
 from coach.flash import flash
 from coach.forms import Invalid, parse_id, today
-from coach.groups.services import groups_for_home
+from coach.home.services import home_groups
 from coach.i18n import gettext as _
-from coach.paging import page_of, status_of
+from coach.paging import status_of
 from coach.participants.consent import erasure_queue_length
 from coach.ui import url
 from coach.web import page
@@ -31,9 +31,8 @@ async def home(request: Request,
     if request.user.role == "participant":
         # The logo links here; a participant's front page is their own.
         return Redirect(request.app.route_reverse("participant.home"), status_code=303)
-    groups, earlier = await groups_for_home(await visible_group_ids(request.user), today())
     # An admin may have thousands of other groups: 50 names a page, searchable.
-    others = page_of(earlier, q, asked)
+    groups, others = await home_groups(request.user, today(), q, asked)
     # Evaluators have no groups here, so they never see a care step.
     steps = await care_steps([group["id"] for group in groups])
     for group in groups:

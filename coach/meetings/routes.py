@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from litestar import Request, get, post
@@ -63,19 +62,6 @@ async def show_form(request: Request, group: CoachingGroup, form: dict[str, Any]
     return page(request, FORM, context, block="meeting_form", status_code=status_code)
 
 
-def roster_day(group: CoachingGroup, cleaned: dict[str, Any], errors: dict[str, str]
-               ) -> dt.date:
-    """Return the date whose roster a new meeting's form shows after a post.
-
-    A refused date (a mistyped year) has nobody on its roster: showing it would wipe the
-    coach's ticks, and the empty list would stay after the date is corrected. So the form
-    keeps the roster of today, within the group's run, until the date is valid.
-    """
-    if "held_on" in cleaned and "held_on" not in errors:
-        return cleaned["held_on"]
-    return min(max(today(), group.starts_on), group.ends_on)
-
-
 async def save_or_show(request: Request, group: CoachingGroup,
                        meeting: Meeting | None) -> tuple[dict[str, Any] | None, Response | None]:
     """Validate a posted meeting; return its values, or the response that shows the form."""
@@ -83,13 +69,7 @@ async def save_or_show(request: Request, group: CoachingGroup,
     form = submitted(data)
     cleaned, errors = services.validate_meeting(data, form["themes"], form["present"], group,
                                                 today())
-    errors = errors or await services.check_roster(group.id, cleaned, meeting)
-    if meeting is None:
-        people = await services.roster(group.id, roster_day(group, cleaned, errors))
-    else:
-        people = await services.meeting_roster(meeting)
-    # Whatever went wrong, the coach's ticks stay on the form they see next.
-    people = await services.with_ticked(group.id, people, cleaned.get("present", set()))
+    people, errors = await services.posted_roster(group, meeting, cleaned, errors, today())
     if errors or (request.htmx and data.get("validate_only")):
         status = 200 if data.get("validate_only") else error_status(request)
         return None, await show_form(request, group, form, people, meeting=meeting,

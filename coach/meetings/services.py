@@ -36,6 +36,8 @@ from coach.participants.tables import Participant
 
 MAX_DURATION_MINUTES = 600
 NOTE_MAX = 4000
+
+
 async def roster(group_id: int, on: dt.date) -> list[dict[str, Any]]:
     """Return the participants who belonged to the group on a date, by name.
 
@@ -59,66 +61,91 @@ def tickable(people: list[dict[str, Any]]) -> set[int]:
     return {row["id"] for row in people if not row.get("withdrawn")}
 
 
-async def meeting_roster(meeting: Meeting) -> list[dict[str, Any]]:
-    """Return everyone with an attendance row for the meeting or in the group on its date.
+async def attendance_rows(meeting_id: int) -> list[dict[str, Any]]:
+    """Return the meeting's attendance rows with their people, erased people's rows too."""
+    rows = await (Attendance.select(Attendance.participant.id.as_alias("id"),
+                                    Attendance.participant.group.as_alias("group"),
+                                    Attendance.participant.display_name.as_alias("display_name"),
+                                    Attendance.participant.consent_withdrawn_on.as_alias(
+                                        "consent_withdrawn_on"),
+                                    Attendance.participant.erased_at.as_alias("erased_at"),
+                                    Attendance.present)
+                  .where(Attendance.meeting == meeting_id))
+    for row in rows:
+        row["withdrawn"] = has_withdrawn(row)
+    return rows
+
+
+def with_recorded(people: list[dict[str, Any]], recorded: list[dict[str, Any]]
+                  ) -> list[dict[str, Any]]:
+    """Return a roster plus the people of attendance_rows who are not erased, by name.
 
     `stored` is the saved tick, which the form shows as text for people who withdrew consent.
     """
-    people = {row["id"]: row for row in await roster(meeting.group, meeting.held_on)}
-    recorded = await (Attendance.select(Attendance.participant.id.as_alias("id"),
-                                        Attendance.participant.display_name.as_alias(
-                                            "display_name"),
-                                        Attendance.participant.consent_withdrawn_on.as_alias(
-                                            "consent_withdrawn_on"),
-                                        Attendance.present)
-                      .where(Attendance.meeting == meeting.id)
-                      .where(Attendance.participant.erased_at.is_null()))
+    by_id = {row["id"]: row for row in people}
     for row in recorded:
-        person = people.setdefault(row["id"], {"id": row["id"],
-                                               "display_name": row["display_name"],
-                                               "withdrawn": has_withdrawn(row)})
+        if row["erased_at"] is not None:
+            continue
+        person = by_id.setdefault(row["id"], {"id": row["id"],
+                                              "display_name": row["display_name"],
+                                              "withdrawn": row["withdrawn"]})
         person["stored"] = bool(row["present"])
-    return sorted(people.values(), key=lambda row: (row["display_name"].casefold(), row["id"]))
+    return sorted(by_id.values(), key=lambda row: (row["display_name"].casefold(), row["id"]))
 
 
-async def _stored_present(meeting_id: int | None) -> set[int]:
-    if meeting_id is None:
-        return set()
-    return set(await (Attendance.select(Attendance.participant)
-                      .where(Attendance.meeting == meeting_id)
-                      .where(Attendance.present.eq(True)).output(as_list=True)))
+async def meeting_roster(meeting: Meeting) -> list[dict[str, Any]]:
+    """Return everyone with an attendance row for the meeting or in the group on its date."""
+    return with_recorded(await roster(meeting.group, meeting.held_on),
+                         await attendance_rows(meeting.id))
 
 
-async def refused_ticks(group_id: int, present: set[int],
-                        meeting_id: int | None = None) -> list[str]:
+async def withdrawn_ticks(group_id: int, present: set[int], on_date: list[dict[str, Any]],
+                          recorded: list[dict[str, Any]]) -> list[str]:
     """Return the names of ticked people of the group who withdrew consent.
 
     A tick the meeting already holds is no new data, so it is not refused (it is kept).
+    The roster of the date and the meeting's attendance_rows already say who withdrew;
+    only ticked people in neither are read.
     """
-    if not present:
-        return []
-    rows = await (Participant.select(Participant.id, Participant.display_name)
-                  .where(Participant.group == group_id)
-                  .where(Participant.id.is_in(sorted(present)))
-                  .where(Participant.consent_withdrawn_on.is_not_null())
-                  .where(Participant.erased_at.is_null()))
-    kept = await _stored_present(meeting_id)
-    return [row["display_name"] for row in rows if row["id"] not in kept]
+    kept = {row["id"] for row in recorded if row["present"]}
+    known = {row["id"]: row for row in recorded
+             if row["erased_at"] is None and row["group"] == group_id}
+    known.update({row["id"]: row for row in on_date})
+    rows = [known[pid] for pid in sorted(present) if pid in known]
+    unknown = present - set(known)
+    if unknown:
+        rows += await (Participant.select(Participant.id, Participant.display_name,
+                                          Participant.consent_withdrawn_on)
+                       .where(Participant.group == group_id)
+                       .where(Participant.id.is_in(sorted(unknown)))
+                       .where(Participant.erased_at.is_null()))
+    return [row["display_name"] for row in rows if has_withdrawn(row) and row["id"] not in kept]
 
 
-async def _lock_group(group_id: int, present: set[int], meeting_id: int | None) -> set[int]:
-    """Lock the group's people, refuse new ticks of those who withdrew; return their ids.
+async def _stored_ticks(meeting_id: int | None) -> dict[int, bool]:
+    """Return {participant: present} of a meeting's attendance; none for a new meeting."""
+    if meeting_id is None:
+        return {}
+    rows = await (Attendance.select(Attendance.participant, Attendance.present)
+                  .where(Attendance.meeting == meeting_id))
+    return {row["participant"]: bool(row["present"]) for row in rows}
 
-    Call inside the saving transaction: a withdrawal at the same moment then comes wholly
-    before the save (and is seen here) or after it.
+
+async def _lock_group(group_id: int, present: set[int], meeting_id: int | None
+                      ) -> tuple[set[int], dict[int, bool]]:
+    """Lock the group's people and refuse new ticks of those who withdrew.
+
+    Return their ids, and the meeting's stored ticks as read under the lock. Call inside
+    the saving transaction: a withdrawal at the same moment then comes wholly before the
+    save (and is seen here) or after it.
     """
     people = await locked_people(Participant.group == group_id)
     withdrawn = {row["id"]: row["display_name"] for row in people if has_withdrawn(row)}
-    kept = await _stored_present(meeting_id)
-    refused = [name for pid, name in withdrawn.items() if pid in present and pid not in kept]
+    stored = await _stored_ticks(meeting_id)
+    refused = [name for pid, name in withdrawn.items() if pid in present and not stored.get(pid)]
     if refused:
         raise ConsentWithdrawn(refused)
-    return set(withdrawn)
+    return set(withdrawn), stored
 
 
 def new_form(group: CoachingGroup, today: dt.date) -> dict[str, Any]:
@@ -178,21 +205,25 @@ def validate_meeting(data: Mapping[str, Any], themes: list[str], present: list[s
 
 
 async def check_roster(group_id: int, cleaned: dict[str, Any],
-                       meeting: Meeting | None = None) -> Errors:
-    """Refuse ticked people who withdrew consent or were not in the group on the date."""
+                       meeting: Meeting | None = None, *,
+                       on_date: list[dict[str, Any]] | None = None,
+                       recorded: list[dict[str, Any]] | None = None) -> Errors:
+    """Refuse ticked people who withdrew consent or were not in the group on the date.
+
+    `on_date` (the roster of the date) and `recorded` (the meeting's attendance_rows) are
+    read here unless the caller has read them already.
+    """
     if "held_on" not in cleaned or "present" not in cleaned:
         return {}
-    # The roster first: a withdrawal between the two reads is then seen by the second,
-    # and named as such rather than as "not in the group".
-    allowed = tickable(await roster(group_id, cleaned["held_on"]))
-    refused = await refused_ticks(group_id, cleaned["present"],
-                                  meeting.id if meeting is not None else None)
+    if on_date is None:
+        on_date = await roster(group_id, cleaned["held_on"])
+    if recorded is None:
+        recorded = await attendance_rows(meeting.id) if meeting is not None else []
+    refused = await withdrawn_ticks(group_id, cleaned["present"], on_date, recorded)
     if refused:
         return {"present": _("Consent has been withdrawn, so nothing new is recorded about: "
                              "%(names)s.") % {"names": ", ".join(sorted(refused))}}
-    if meeting is not None:
-        allowed |= set(await (Attendance.select(Attendance.participant)
-                              .where(Attendance.meeting == meeting.id).output(as_list=True)))
+    allowed = tickable(on_date) | {row["id"] for row in recorded}
     outside = cleaned["present"] - allowed
     if not outside:
         return {}
@@ -203,6 +234,41 @@ async def check_roster(group_id: int, cleaned: dict[str, Any],
         return {"present": _("Choose from the list.")}
     return {"present": _("Not in the group on this date: %(names)s.")
             % {"names": ", ".join(sorted(names))}}
+
+
+def roster_day(group: CoachingGroup, cleaned: dict[str, Any], errors: Errors,
+               today: dt.date) -> dt.date:
+    """Return the date whose roster a new meeting's form shows after a post.
+
+    A refused date (a mistyped year) has nobody on its roster: showing it would wipe the
+    coach's ticks, and the empty list would stay after the date is corrected. So the form
+    keeps the roster of today, within the group's run, until the date is valid.
+    """
+    if "held_on" in cleaned and "held_on" not in errors:
+        return cleaned["held_on"]
+    return min(max(today, group.starts_on), group.ends_on)
+
+
+async def posted_roster(group: CoachingGroup, meeting: Meeting | None,
+                        cleaned: dict[str, Any], errors: Errors, today: dt.date
+                        ) -> tuple[list[dict[str, Any]], Errors]:
+    """Check a posted meeting's ticks; return the people its form shows, and the errors.
+
+    `errors` are validate_meeting's; with any, the ticks are not checked. The roster and
+    the meeting's attendance are read once, for the checks and for the form.
+    """
+    recorded = await attendance_rows(meeting.id) if meeting is not None else []
+    day = meeting.held_on if meeting is not None else roster_day(group, cleaned, errors, today)
+    people = await roster(group.id, day)
+    if not errors:
+        on_date = (people if cleaned.get("held_on") == day
+                   else await roster(group.id, cleaned["held_on"]))
+        errors = await check_roster(group.id, cleaned, meeting, on_date=on_date,
+                                    recorded=recorded)
+    if meeting is not None:
+        people = with_recorded(people, recorded)
+    # Whatever went wrong, the coach's ticks stay on the form they see next.
+    return await with_ticked(group.id, people, cleaned.get("present", set())), errors
 
 
 async def same_day_count(group_id: int, held_on: dt.date, exclude_id: int | None = None) -> int:
@@ -255,7 +321,7 @@ async def update_meeting(meeting: Meeting, cleaned: dict[str, Any], version: int
     """
     version = meeting.version if version is None else version
     async with Meeting._meta.db.transaction():
-        withdrawn = await _lock_group(meeting.group, cleaned["present"], meeting.id)
+        withdrawn, stored = await _lock_group(meeting.group, cleaned["present"], meeting.id)
         people = tickable(await roster(meeting.group, cleaned["held_on"]))
         # Check and write in one statement: of two saves of the same version, the
         # database lets exactly one match (PostgreSQL re-reads the row after the lock).
@@ -272,10 +338,10 @@ async def update_meeting(meeting: Meeting, cleaned: dict[str, Any], version: int
         if not saved:
             return False  # someone saved first; their attendance stays as it is
         meeting.version = saved[0]["version"]
-        existing = set(await (Attendance.select(Attendance.participant)
-                              .where(Attendance.meeting == meeting.id).output(as_list=True)))
+        # `stored` was read before the meeting row was updated: a save that added rows in
+        # between would have changed the version, and the update would have matched nothing.
         missing = [Attendance(meeting=meeting.id, participant=pid, present=False)
-                   for pid in sorted(people - existing)]
+                   for pid in sorted(people - set(stored))]
         if missing:
             await Attendance.insert(*missing)
         present = sorted(cleaned["present"] - withdrawn)

@@ -19,6 +19,7 @@ from typing import Any
 
 from coach.assessments.tables import Assessment
 from coach.audit.log import now
+from coach.db import row_locked
 from coach.participant_portal import flow as check_flow
 from coach.participant_portal.tables import CheckDraft
 
@@ -78,10 +79,9 @@ async def _load(owner: Owner, *, lock: bool = False) -> Draft | None:
     query = CheckDraft.select(
         CheckDraft.id, CheckDraft.instruments, CheckDraft.answers, CheckDraft.saved_at
     ).where(_mine(owner))
-    if lock and CheckDraft._meta.db.engine_type == "postgres":
+    if lock:
         # A second request of the same session waits here until the first has written.
-        # SQLite's write transaction already holds the whole database.
-        query = query.lock_rows()
+        query = row_locked(query)
     row = await query.first()
     if row is None:
         return None

@@ -14,6 +14,7 @@ from typing import Any
 from litestar.exceptions import ClientException
 from litestar.status_codes import HTTP_409_CONFLICT
 
+from coach.db import row_locked
 from coach.i18n import gettext as _
 from coach.participants.tables import Participant
 
@@ -60,9 +61,7 @@ async def locked_people(where: Any) -> list[dict[str, Any]]:
                                 Participant.consent_withdrawn_on)
              .where(where).where(Participant.erased_at.is_null())
              .order_by(Participant.id))  # always the same order: no deadlock between saves
-    if Participant._meta.db.engine_type == "postgres":
-        query = query.lock_rows("SHARE")
-    return await query
+    return await row_locked(query, "SHARE")
 
 
 async def lock_for_new_data(participant_id: int) -> None:

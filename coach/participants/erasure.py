@@ -14,7 +14,6 @@ the person's audit events lose the ids of the rows the copy now holds.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
 from collections import Counter
@@ -26,8 +25,10 @@ from piccolo.columns import ForeignKey
 from piccolo.table import Table
 
 from coach import piccolo_app
+from coach.assessments.schedule import add_months
 from coach.assessments.tables import Assessment
 from coach.audit.log import forget_detail_keys, record
+from coach.db import row_locked
 from coach.forms import today
 from coach.groups.tables import CoachingGroup
 from coach.meetings.tables import Attendance, Meeting
@@ -65,12 +66,10 @@ def months_since(day: dt.date, start: dt.date) -> int:
 
 def group_month_start(start: dt.date, month: int) -> dt.date:
     """Return the first day of the group's month: start's day, or the 1st after a short month."""
-    index = start.month - 1 + month
-    year, calendar_month = start.year + index // 12, index % 12 + 1
-    if start.day <= calendar.monthrange(year, calendar_month)[1]:
-        return dt.date(year, calendar_month, start.day)
-    return dt.date(year, calendar_month, 1) + dt.timedelta(
-        days=calendar.monthrange(year, calendar_month)[1])
+    day = add_months(start, month)
+    # add_months stops at a short month's last day, which months_since still counts in the
+    # month before (Feb 28 is month 0 of a start on Jan 31): the group's month starts after.
+    return day if day.day == start.day else day + dt.timedelta(days=1)
 
 
 def coarse(day: dt.date, start: dt.date) -> dt.date:
@@ -192,12 +191,8 @@ async def _locked(participant_id: int) -> Participant | None:
     """Return the participant, locked until the transaction ends.
 
     A write about the person at the same moment then waits, and finds them gone.
-    PostgreSQL locks the row; SQLite's write transaction already holds the database.
     """
-    query = Participant.objects().where(Participant.id == participant_id)
-    if Participant._meta.db.engine_type == "postgres":
-        query = query.lock_rows()
-    return await query.first()
+    return await row_locked(Participant.objects().where(Participant.id == participant_id)).first()
 
 
 async def erase_participant(

@@ -119,6 +119,8 @@ def protect(
     return hidden
 
 
+# The readable form of Grid.hierarchy, which the reports use: tests/test_disclosure.py checks
+# the numbered relations against it, and protect() on cells named as people read them.
 def hierarchy_relations(
     groups_by_year: Mapping[int, Sequence[int]],
     lines: Iterable[Hashable] = (None,),

@@ -25,10 +25,12 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 
 from coach.choices import FUNDER_CATEGORY, FunderCategory, LabourStatus, UnemploymentDuration
+from coach.db import is_postgres
+from coach.participants.tables import Participant
 from coach.reports import snapshot
 from coach.reports.disclosure import Grid, Policy, Relation, protect, scopes
 from coach.reports.funder_lines import IDENTITIES, LINE_KEYS, Line, lines
-from coach.reports.population import COUNTED, fetch, is_postgres
+from coach.reports.population import COUNTED, fetch
 from coach.reports.scope import Groups, Scope
 
 LEAVING_DAYS = 28  # "within four weeks after the exit date"
@@ -66,7 +68,7 @@ def _in(column: str, codes: tuple[str, ...]) -> str:
 
 
 def _plus_days(column: str, days: int) -> str:
-    if is_postgres():
+    if is_postgres(Participant):
         return f"({column} + {days})"
     return f"date({column}, '+{days} days')"
 
@@ -141,9 +143,6 @@ FROM (
 ) x
 GROUP BY x.grp, x.col
 """  # noqa: S608 (only the app's own SQL pieces and codes are formatted in)
-
-
-Cell = tuple  # (scope, (line key, column))
 
 
 async def count_cells(groups: Groups, today: dt.date) -> dict[Hashable, int]:

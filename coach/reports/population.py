@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from piccolo.engine.base import Engine
-
-from coach.db import long_reads
+from coach.db import is_postgres, long_reads
 from coach.limits import EARLIEST_DATE, LATEST_DATE
 from coach.participants.tables import Participant
 
@@ -21,14 +19,6 @@ COUNTED = (
     "(p.erased_at IS NOT NULL OR "
     "(p.consent_given_on IS NOT NULL AND p.consent_withdrawn_on IS NULL))"
 )
-
-
-def engine() -> Engine:
-    return Participant._meta.db
-
-
-def is_postgres() -> bool:
-    return engine().engine_type == "postgres"
 
 
 def bounded(column: str) -> str:
@@ -47,7 +37,7 @@ def months_since(later: str, earlier: str) -> str:
     The 3rd of March is month 0 until the 2nd of April, month 1 from the 3rd; a day
     before `earlier` gives a negative number. The same rule on both engines.
     """
-    if is_postgres():
+    if is_postgres(Participant):
         later, earlier = bounded(later), bounded(earlier)
         return (
             f"((EXTRACT(YEAR FROM {later})::int - EXTRACT(YEAR FROM {earlier})::int) * 12"
@@ -69,14 +59,14 @@ def months_since(later: str, earlier: str) -> str:
 
 def date_literal(day: dt.date) -> str:
     """Return SQL for a date constant (from a date object, never from text)."""
-    if is_postgres():
+    if is_postgres(Participant):
         return f"DATE '{day.isoformat()}'"
     return f"'{day.isoformat()}'"
 
 
 def year_of(column: str) -> str:
     """Return SQL for the calendar year of a date column."""
-    if is_postgres():
+    if is_postgres(Participant):
         return f"EXTRACT(YEAR FROM {bounded(column)})::int"
     return f"CAST(strftime('%Y', {column}) AS INTEGER)"
 

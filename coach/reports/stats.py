@@ -54,7 +54,3 @@ def mean_interval(n: int, total: float, total_sq: float) -> MeanInterval | None:
     half = t_quantile_975(n - 1) * sd / math.sqrt(n)
     return MeanInterval(n, mean, mean - half, mean + half, sd)
 
-
-def reliable_change_threshold(sd: float, r: float) -> float:
-    """Return Jacobson and Truax's threshold: 1.96 x SD x sqrt(2) x sqrt(1 - r)."""
-    return 1.96 * sd * math.sqrt(2) * math.sqrt(1 - r)

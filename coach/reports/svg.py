@@ -34,6 +34,7 @@ class Layout:
 WIDE = Layout("wide", 640, 266, 48, 12, 14, 46, font=11, x_ticks=12, line_gap=14)
 NARROW = Layout("narrow", 340, 280, 56, 12, 12, 64, font=15, x_ticks=6, line_gap=19)
 CHAR_WIDTH = 0.62  # a generous guess of a character's width, as a share of the font size
+BAR_SHARE = 0.7  # of its month's room along the axis, a bar takes this much
 
 
 @dataclass(frozen=True)
@@ -186,8 +187,7 @@ def _share_chart(points: list[SharePoint], layout: Layout) -> ShareChart:
     months = [point.month for point in points]
     frame, x_of, y_of = _frame(months, 0.0, 1.0, [0, 0.25, 0.5, 0.75, 1.0],
                                lambda v: f"{v * 100:g} %", layout)
-    span = max((months[-1] - months[0]) if months else 1, 1)
-    width = round((layout.width - layout.left - layout.right) / (span + 1) * 0.7, 1)
+    width = round(frame.month_width * BAR_SHARE, 1)
     bars = []
     for point in points:
         x = round(x_of(point.month) - width / 2, 1)

@@ -11,6 +11,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
+from coach.assessments.schedule import FOLLOW_UP_MONTHS
 from coach.choices import FUNDER_CATEGORY, FunderCategory, LabourStatus
 from coach.reports.population import COUNTED, date_literal, fetch, months_since
 
@@ -19,7 +20,6 @@ EMPLOYED, UNEMPLOYED, EDUCATION, OUTSIDE, UNKNOWN = (
     "employed", "unemployed", "education", "outside", "unknown")
 STATUS_SHARES = (EMPLOYED, UNEMPLOYED, EDUCATION, OUTSIDE, UNKNOWN)
 MAX_MONTHS = 120  # ten years of months is more than any group and its follow-up
-FOLLOW_UP_MONTHS = 6
 
 
 def share_of(status: LabourStatus) -> str:
