@@ -15,8 +15,10 @@ from coach.assessments.schedule import (
 )
 from coach.assessments.tables import Assessment
 from coach.audit.log import now
+from coach.auth.actor import Actor
 from coach.forms import today
 from coach.groups import services
+from coach.home.services import home_groups
 from coach.meetings.services import create_meeting
 from coach.participants.services import record_news
 from coach.participants.tables import Participant, StatusChange
@@ -33,28 +35,43 @@ async def age_records(participant, days):
         StatusChange.participant == participant.id)
 
 
+ADMIN = Actor(role="admin", user_id=None, participant_id=None, username="admin",
+              label="Admin", language="fi", session_id=0)
+
+
+async def home_as_admin(day):
+    """The admin's home on a day: (groups with next steps, the first page of the others)."""
+    groups, listing = await home_groups(ADMIN, day, None, None)
+    return groups, listing.items
+
+
 async def test_home_lists_open_groups_and_whether_today_is_logged():
     first = await make_group(name="First")
     second = await make_group(name="Second")
     closed = await make_group(name="Closed", closed_at=now())
     await create_meeting(first.id, {"held_on": today(), "duration_minutes": 90, "themes": [],
                                     "present": set(), "private_note": ""}, None)
-    groups, earlier = await services.groups_for_home([first.id, second.id, closed.id], today())
+    groups, others = await home_as_admin(today())
     assert {g["name"]: g["logged_today"] for g in groups} == {"First": True, "Second": False}
-    assert earlier == []
+    assert others == []
+    cards = await services.group_cards([first.id, second.id, closed.id], today())
+    assert [g["name"] for g in cards] == ["First", "Second"]  # a closed group has no card
 
 
 async def test_home_shows_only_the_given_groups():
     await make_group(name="Not mine")
-    assert await services.groups_for_home([], today()) == ([], [])
+    assert await services.group_cards([], today()) == []
+    nobody_s_coach = Actor(role="coach", user_id=999, participant_id=None, username="c",
+                           label="C", language="fi", session_id=0)
+    groups, listing = await home_groups(nobody_s_coach, today(), None, None)
+    assert (groups, listing.items) == ([], [])
 
 
 async def test_a_group_past_its_follow_up_is_listed_by_name_only():
     # Ended 8 months ago: the six-month follow-up and its four weeks for answers are over.
-    old = await make_group(name="Old", starts_on=today() - dt.timedelta(weeks=52 + 35))
-    in_follow_up = await make_group(name="Following up",
-                                    starts_on=today() - dt.timedelta(weeks=52 + 20))
-    groups, earlier = await services.groups_for_home([old.id, in_follow_up.id], today())
+    await make_group(name="Old", starts_on=today() - dt.timedelta(weeks=52 + 35))
+    await make_group(name="Following up", starts_on=today() - dt.timedelta(weeks=52 + 20))
+    groups, earlier = await home_as_admin(today())
     assert [g["name"] for g in groups] == ["Following up"]
     assert [g["name"] for g in earlier] == ["Old"]
     assert "to_see" not in earlier[0]
@@ -70,9 +87,9 @@ async def test_a_group_has_next_steps_through_the_last_day_its_follow_up_counts(
     [late] = point_statuses([follow_up], [], ["who5"], last)
     [missed] = point_statuses([follow_up], [], ["who5"], after)
     assert (late.status, missed.status) == (LATE, MISSED)
-    detailed, earlier = await services.groups_for_home([group.id], last)
+    detailed, earlier = await home_as_admin(last)
     assert ([g["name"] for g in detailed], earlier) == (["Ending"], [])
-    detailed, earlier = await services.groups_for_home([group.id], after)
+    detailed, earlier = await home_as_admin(after)
     assert (detailed, [g["name"] for g in earlier]) == ([], ["Ending"])
 
 
@@ -88,9 +105,9 @@ def test_nobody_s_follow_up_ends_after_their_group_s():
 
 async def test_groups_beyond_the_limit_are_listed_by_name_only(monkeypatch):
     monkeypatch.setattr(services, "HOME_DETAIL_LIMIT", 2)
-    groups = [await make_group(name=f"G{n}", starts_on=today() - dt.timedelta(weeks=n))
-              for n in range(1, 5)]
-    detailed, others = await services.groups_for_home([g.id for g in groups], today())
+    for n in range(1, 5):
+        await make_group(name=f"G{n}", starts_on=today() - dt.timedelta(weeks=n))
+    detailed, others = await home_as_admin(today())
     assert [g["name"] for g in detailed] == ["G1", "G2"]  # the newest first
     assert [g["name"] for g in others] == ["G3", "G4"]
 
@@ -116,7 +133,7 @@ async def test_participants_without_news_for_30_days_are_listed():
         await age_records(person, 45)
     await Participant.update({Participant.created_at: now()}).where(Participant.id == fresh.id)
     await record_news(news, "work_trial", today(), None)
-    [home], _earlier = await services.groups_for_home([group.id], today())
+    [home] = await services.group_cards([group.id], today())
     assert [p["display_name"] for p in home["quiet"]] == ["Quiet"]
     assert home["participant_count"] == 3
 
@@ -125,7 +142,7 @@ async def test_news_29_days_old_is_still_recent():
     group = await make_group()
     person = await make_participant(group)
     await age_records(person, services.QUIET_DAYS - 1)
-    [home], _earlier = await services.groups_for_home([group.id], today())
+    [home] = await services.group_cards([group.id], today())
     assert home["quiet"] == []
 
 

@@ -39,12 +39,13 @@ class ConsentError(Exception):
     """The participant has no recorded consent, or has withdrawn it: nothing may be stored."""
 
 
-def may_collect(participant: Participant) -> bool:
-    """Return whether new data may be collected from a participant."""
+def may_collect(participant: Participant | Mapping[str, Any]) -> bool:
+    """Return whether new data may be collected from a participant (an object or a row)."""
+    # Item access: a Piccolo object answers it as a row does.
     return (
-        participant.consent_given_on is not None
-        and participant.consent_withdrawn_on is None
-        and participant.erased_at is None
+        participant["consent_given_on"] is not None
+        and participant["consent_withdrawn_on"] is None
+        and participant["erased_at"] is None
     )
 
 
@@ -244,13 +245,6 @@ class DueEntry:
     point: PointStatus | None
 
 
-def may_collect_row(person: Mapping[str, Any]) -> bool:
-    """may_collect for a participant read as a row (a dict) rather than an object."""
-    return (person["consent_given_on"] is not None
-            and person["consent_withdrawn_on"] is None
-            and person["erased_at"] is None)
-
-
 def due_entries(group: CoachingGroup, people: list[Mapping[str, Any]],
                 taken_by_person: Mapping[int, list[tuple[str, dt.date]]], today: dt.date
                 ) -> list[DueEntry]:
@@ -266,7 +260,7 @@ def due_entries(group: CoachingGroup, people: list[Mapping[str, Any]],
     points_by_dates: dict[tuple[dt.date, dt.date | None], list] = {}
     entries = []
     for person in people:
-        if not may_collect_row(person):
+        if not may_collect(person):
             continue
         dates = (person["enrolled_on"], person["exited_on"])
         points = points_by_dates.get(dates)
@@ -282,15 +276,21 @@ def due_entries(group: CoachingGroup, people: list[Mapping[str, Any]],
     return entries
 
 
+def taken_by_person(participant_ids: list[int], answers: list[Mapping[str, Any]]
+                    ) -> dict[int, list[tuple[str, dt.date]]]:
+    """Return participant id -> (instrument, day) of each of their answers, for the schedule."""
+    taken: dict[int, list[tuple[str, dt.date]]] = {pid: [] for pid in participant_ids}
+    for row in answers:
+        taken[row["participant"]].append((row["instrument"], row["taken_on"]))
+    return taken
+
+
 async def answers_by_person(participant_ids: list[int]
                             ) -> dict[int, list[tuple[str, dt.date]]]:
-    """Return participant id -> (instrument, day) of each answer, for the schedule."""
-    taken: dict[int, list[tuple[str, dt.date]]] = {pid: [] for pid in participant_ids}
+    """Read taken_by_person of these participants."""
     if not participant_ids:
-        return taken
+        return {}
     rows = await (Assessment.select(Assessment.participant, Assessment.instrument,
                                     Assessment.taken_on)
                   .where(Assessment.participant.is_in(participant_ids)))
-    for row in rows:
-        taken[row["participant"]].append((row["instrument"], row["taken_on"]))
-    return taken
+    return taken_by_person(participant_ids, rows)

@@ -14,11 +14,9 @@ import hashlib
 import math
 from dataclasses import dataclass
 
-from piccolo.engine.sqlite import TransactionType
-
 from coach.audit.log import now
 from coach.auth.tables import ThrottleEvent
-from coach.db import is_postgres, lock_key
+from coach.db import lock_key
 
 WINDOW = dt.timedelta(minutes=15)
 USERNAME_LIMIT = 5
@@ -91,15 +89,6 @@ def _lock_id(key: str) -> int:
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big", signed=True)
 
 
-def _write_transaction():
-    engine = ThrottleEvent._meta.db
-    if is_postgres(ThrottleEvent):
-        return engine.transaction()
-    # IMMEDIATE takes SQLite's write lock at BEGIN: one reservation at a time, across
-    # every worker process.
-    return engine.transaction(transaction_type=TransactionType.immediate)
-
-
 async def _lock_keys(limits: list[Limit]) -> None:
     """Wait for the keys' locks; they are freed when the transaction ends.
 
@@ -130,7 +119,9 @@ async def retry_after(limits: list[Limit]) -> int:
 
 async def reserve(limits: list[Limit]) -> Reservation:
     """Count an attempt against every key, unless one of them is used up (then nothing)."""
-    async with _write_transaction():
+    # On SQLite every transaction begins IMMEDIATE (coach.db.ServerTransaction): one
+    # reservation at a time across every worker; on PostgreSQL the keys' locks do that.
+    async with ThrottleEvent._meta.db.transaction():
         await _lock_keys(limits)
         moment = now()
         wait = await _wait_at(limits, moment)

@@ -8,7 +8,12 @@ from typing import Any
 from piccolo.query.methods.select import Count
 
 from coach.assessments.schedule import DUE, LATE, last_day_to_answer
-from coach.assessments.services import DueEntry, answers_by_person, due_entries
+from coach.assessments.services import (
+    DueEntry,
+    answers_by_person,
+    due_entries,
+    taken_by_person,
+)
 from coach.assessments.tables import Assessment
 from coach.choices import EMPLOYED_STATUSES
 from coach.forms import local_date
@@ -102,12 +107,9 @@ async def group_overview(group: CoachingGroup, today: dt.date) -> dict[str, Any]
     status_by_id = await histories(ids)
     answers = await answers_of(ids)
     scores = latest_scores(ids, answers)
-    taken_by_person: dict[int, list[tuple[str, dt.date]]] = {pid: [] for pid in ids}
-    for row in answers:
-        taken_by_person[row["participant"]].append((row["instrument"], row["taken_on"]))
     counts = await attendance_counts(group.id)
-    due = {entry["id"]: entry for entry in due_of(due_entries(group, people, taken_by_person,
-                                                              today))}
+    due = {entry["id"]: entry
+           for entry in due_of(due_entries(group, people, taken_by_person(ids, answers), today))}
     rows = []
     for person in people:
         present, expected = counts.get(person["id"], (0, 0))
@@ -176,36 +178,21 @@ async def open_groups(group_ids: list[int]) -> list[CoachingGroup]:
                   .order_by(CoachingGroup.name))
 
 
-async def open_group_names(group_ids: list[int]) -> list[dict[str, Any]]:
-    """open_groups as plain rows of id, name and dates: cheap for thousands of groups."""
-    if not group_ids:
-        return []
-    return await (CoachingGroup.select(CoachingGroup.id, CoachingGroup.name,
-                                       CoachingGroup.starts_on, CoachingGroup.ends_on)
-                  .where(CoachingGroup.id.is_in(group_ids))
-                  .where(CoachingGroup.closed_at.is_null())
-                  .order_by(CoachingGroup.starts_on, ascending=False)
-                  .order_by(CoachingGroup.name))
+async def group_cards(group_ids: list[int], today: dt.date) -> list[dict[str, Any]]:
+    """Return the home page's cards of these open groups, newest first, with next steps.
 
-
-async def groups_for_home(group_ids: list[int], today: dt.date
-                          ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Return (open groups with their next steps for today, other groups by name only).
-
-    The other groups are those past their follow-up, and any beyond HOME_DETAIL_LIMIT.
+    Which groups get a card (those with next steps, up to HOME_DETAIL_LIMIT) is
+    coach.home.services' to choose; this reads what the cards show.
     """
-    # Names and dates of all (an admin: thousands), whole rows only for the detailed ones.
-    rows = await open_group_names(group_ids)
-    with_steps = [row for row in rows if has_next_steps(row, today)]
-    earlier = with_steps[HOME_DETAIL_LIMIT:]
-    earlier += [row for row in rows if not has_next_steps(row, today)]
-    current = await open_groups([row["id"] for row in with_steps[:HOME_DETAIL_LIMIT]])
+    current = await open_groups(group_ids)
     ids = [row.id for row in current]
+    if not ids:
+        return []
     logged_today = set(await (Meeting.select(Meeting.group)
-                              .where(Meeting.group.is_in(ids or [0]))
+                              .where(Meeting.group.is_in(ids))
                               .where(Meeting.held_on == today).output(as_list=True)))
     people = await participants_of(ids)
-    taken_by_person = await answers_by_person([person["id"] for person in people])
+    taken = await answers_by_person([person["id"] for person in people])
     history_by_id = await histories([person["id"] for person in people])
     people_by_group: dict[int, list[dict[str, Any]]] = {group_id: [] for group_id in ids}
     for person in people:
@@ -222,9 +209,9 @@ async def groups_for_home(group_ids: list[int], today: dt.date
                               if person["consent_withdrawn_on"] is not None]
         group.update(card_counts(mine, group["ends_on"], today))
         group["quiet"] = quiet_participants(mine, history_by_id, today)
-        group["due"] = due_of(due_entries(row, mine, taken_by_person, today))
+        group["due"] = due_of(due_entries(row, mine, taken, today))
         group["to_see"] = people_to_see(group["due"], group["quiet"])
-    return groups, earlier
+    return groups
 
 
 def card_counts(people: list[dict[str, Any]], ends_on: dt.date, today: dt.date

@@ -45,7 +45,7 @@ async def home_groups(actor: Actor, today: dt.date, raw_q: str | None, raw_page:
     others = shown
     if detailed:
         # All of them have next steps and are within the limit: none is left for the others.
-        groups, _none = await group_services.groups_for_home(detailed, today)
+        groups = await group_services.group_cards(detailed, today)
         others &= CoachingGroup.id.not_in(detailed)
     select = CoachingGroup.select(CoachingGroup.id, CoachingGroup.name, CoachingGroup.starts_on,
                                   CoachingGroup.ends_on).where(others)

@@ -33,7 +33,14 @@ from coach.reports.funder import COLUMNS, FunderReport, funder_report
 from coach.reports.funder_lines import section_titles
 from coach.reports.labels import scope_title
 from coach.reports.policy import current_policy
-from coach.reports.scope import GROUP_KEY_LENGTH, Groups, ScopeError, load_groups, parse_scope
+from coach.reports.scope import (
+    GROUP_KEY_LENGTH,
+    Groups,
+    ScopeError,
+    is_year_text,
+    load_groups,
+    parse_scope,
+)
 from coach.ui import url
 from coach.web import page
 
@@ -69,8 +76,8 @@ def _bad_filter(status: int, message: str) -> HTTPException:
 async def _report(request: Request, group: str | None,
                   year: str | None) -> tuple[Groups, FunderReport]:
     groups = await load_groups(request.app.state["settings"].secret_key)
-    digits = (year or "").strip()
-    if digits and not (digits.isascii() and digits.isdigit() and len(digits) == 4) and not group:
+    typed = (year or "").strip()
+    if typed and not is_year_text(typed) and not group:
         raise _bad_filter(400, _("The year must be four digits, for example 2025."))
     try:
         scope = parse_scope(groups, group, year)

@@ -108,6 +108,12 @@ class Scope:
         return {}
 
 
+def is_year_text(text: str) -> bool:
+    """Say whether text is a year as the filters take it: four digits."""
+    # isascii: "²" and other digits of Unicode pass isdigit() but not int().
+    return text.isascii() and text.isdigit() and len(text) == 4
+
+
 def parse_scope(groups: Groups, group: str | None, year: str | None) -> Scope:
     """Return the scope that ?group=KEY or ?year=YYYY asks for; nothing means all groups."""
     group = (group or "").strip()
@@ -118,9 +124,7 @@ def parse_scope(groups: Groups, group: str | None, year: str | None) -> Scope:
                 return Scope("group", info.year, info)
         raise ScopeError("no such group")
     if year:
-        # isascii: "²" and other digits of Unicode pass isdigit() but not int().
-        if not (year.isascii() and year.isdigit() and len(year) == 4
-                and int(year) in groups.by_year):
+        if not (is_year_text(year) and int(year) in groups.by_year):
             raise ScopeError("no group started in that year")
         return Scope("year", int(year))
     return Scope("all")
