@@ -30,6 +30,7 @@ from coach.limits import refuse_ids_out_of_range
 from coach.logs import configure_logging, request_log_middleware
 from coach.meetings import routes as meeting_routes
 from coach.openapi import openapi_config
+from coach.page_compression import page_compression_middleware
 from coach.participant_portal import routes as portal_routes
 from coach.participants import erasure_routes
 from coach.participants import routes as participant_routes
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # Wrapped outside Litestar's router so that unmatched paths are logged too.
     app.asgi_handler = flash_middleware(app.asgi_handler, settings.secret_key, settings.production)
     app.asgi_handler = language_middleware(app.asgi_handler)
+    app.asgi_handler = page_compression_middleware(app.asgi_handler)
     app.asgi_handler = security_headers_middleware(app.asgi_handler, settings.production)
     app.asgi_handler = request_log_middleware(app.asgi_handler)
     return app

@@ -443,11 +443,19 @@
 
   // The entry stays on the phone: no signal (kept to send later) or signed out (paused).
   async function keepOnPhone(form, entry, kind) {
+    // The connection may have come back while this send failed, and the background sender
+    // may already have sent or refused the entry: then it is not put back as waiting.
+    const current = (await myEntries()).find((item) => item.id === entry.id);
+    const pending = current && current.state === "waiting";
     if (kind === "auth") {
       paused = true;
-      await putEntry({ ...entry, nextTry: 0 });
+      if (pending) {
+        await putEntry({ ...entry, nextTry: 0 });
+      }
     } else {
-      await putEntry({ ...entry, attempts: 1, nextTry: Date.now() + wait(1) });
+      if (pending) {
+        await putEntry({ ...entry, attempts: 1, nextTry: Date.now() + wait(1) });
+      }
       const key = form.querySelector("input[name=submission_key]");
       form.reset(); // ready for the next entry, which needs a key of its own
       if (key) {

@@ -269,6 +269,11 @@ async def test_a_refused_entry_waits_for_the_coach_to_edit_or_discard_it(page, c
     await page.get_by_text(SAVED_OFFLINE).wait_for()
     await fill_meeting(page, group, too_early - dt.timedelta(days=1), people[:1])
     await save(page)
+    # Both must be on the phone before the signal returns: a save that reaches the server
+    # is answered at once with the form and its message, and is never queued.
+    await page.wait_for_function(
+        "() => document.getElementById('offline-queue-status').textContent"
+        ".startsWith('2 merkin')")
     await context.set_offline(False)
 
     refused = page.locator("#offline-queue-refused li")
@@ -306,6 +311,40 @@ async def test_a_refused_entry_waits_for_the_coach_to_edit_or_discard_it(page, c
     await wait_for_entries(page, 0)
     [(day, present)] = await stored_meetings(group)
     assert day == group.starts_on and len(present) == sum(ticked)
+
+
+async def test_an_entry_the_sender_refused_stays_refused_when_its_own_save_then_fails(page):
+    # The coach taps Save; while that send hangs, the connection "comes back" and the
+    # background sender sends the same entry, which the server refuses. When the hung save
+    # then fails for want of a signal, the entry must stay refused, not wait to go again.
+    coach, group, people = await a_group_of_three(start_days_ago=10)
+    await sign_in(page, "kaisa", DEFAULT_PASSWORD)
+    too_early = group.starts_on - dt.timedelta(days=5)
+    posts = []
+
+    async def first_post_fails_after_the_sender_ran(route):
+        if route.request.method != "POST" or "validate_only" in (route.request.post_data or ""):
+            await route.continue_()  # the date field checks itself as it changes
+            return
+        posts.append(route.request.url)
+        if len(posts) > 1:
+            await route.continue_()  # the background sender's send: the server refuses it
+            return
+        await page.evaluate("window.dispatchEvent(new Event('online'))")
+        await page.wait_for_function(
+            "() => document.querySelectorAll('#offline-queue-refused li').length === 1")
+        await route.abort("internetdisconnected")
+
+    await page.route(f"**/groups/{group.id}/meetings/new", first_post_fails_after_the_sender_ran)
+    await fill_meeting(page, group, too_early, people[:1])
+    await save(page)
+    await page.get_by_text(SAVED_OFFLINE).wait_for()
+    [entry] = await entries(page)
+    assert entry["state"] == "refused", entry
+    assert len(posts) == 2
+    await asyncio.sleep(3)  # a waiting entry would be sent again after 2 s
+    assert len(posts) == 2
+    assert await stored_meetings(group) == []
 
 
 async def test_two_tabs_with_a_queued_entry_send_it_once(page, context):
