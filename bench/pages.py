@@ -3,6 +3,7 @@
     python bench/pages.py                              # SQLite (the default), demo data
     python bench/pages.py --postgres postgresql://postgres@127.0.0.1:5432/postgres
     python bench/pages.py --seconds 5 --connections 16 --tool asyncio
+    python bench/pages.py --as-browser                 # pages compressed, as a phone gets them
 
 A hello-world app and `coach serve` are started the same way (uvicorn, one worker, on
 127.0.0.1), `coach demo` fills a fresh database (with --postgres: a new database created
@@ -13,6 +14,9 @@ client). Prints requests/s and the ratio to hello-world, and the targets of issu
 It also prints the server's CPU time per request (user + system time of the worker process
 over the run, from /proc, divided by the requests it answered) and the same ratio computed
 from it: on a shared machine the rate swings with what else runs, CPU per request much less.
+With --as-browser every request also says what a phone's browser says (Accept-Encoding
+and Sec-Fetch-Site: same-origin), so that pages are compressed (coach.page_compression) and
+the cost of that is in the figures; without it, pages are sent as they are.
 Exits 1 when a page answers with a 4xx/5xx under load.
 """
 
@@ -90,11 +94,14 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10, help="per URL (default 10)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--tool", choices=["auto", "wrk", "asyncio"], default="auto")
+    parser.add_argument("--as-browser", action="store_true",
+                        help="send a browser's Accept-Encoding and Sec-Fetch-Site")
     args = parser.parse_args()
     tool = httpload.tool_name(args.tool)
     engine = "PostgreSQL" if args.postgres else "SQLite"
     print(f"engine {engine}, tool {tool}, {args.connections} connections, "
-          f"{args.seconds:g} s per URL, one uvicorn worker each", flush=True)
+          f"{args.seconds:g} s per URL, one uvicorn worker each"
+          f"{', as a browser (pages compressed)' if args.as_browser else ''}", flush=True)
 
     def measure(url: str, headers: dict[str, str], pid: int
                 ) -> tuple[httpload.Result, float]:
@@ -115,6 +122,9 @@ def main() -> int:
     with demo_environment(args.postgres) as env, coach_server(env, free_port()) as base:
         urls, cookies = pages_of_coach1(base)
         headers = {"Cookie": cookies, "Accept-Language": "fi"}
+        if args.as_browser:
+            headers.update({"Accept-Encoding": "gzip, deflate, br, zstd",
+                            "Sec-Fetch-Site": "same-origin"})
         pid = listening_pid(base)
         for label, url in urls.items():
             result, cpu = measure(base + url, headers, pid)
