@@ -40,9 +40,8 @@ BACKGROUND_COLOUR = "#ffffff"
 # --- Compressed once, sent many times ------------------------------------------------------
 # Static files, the service worker and the manifest are compressed once per process and kept
 # in memory: brotli for browsers that accept it (all of them over HTTPS), gzip -9 otherwise.
-# Pages are never compressed: they carry the CSRF token and personal data, and compressing
-# those next to reflected input invites BREACH-style guessing. None of these files holds a
-# secret or anything a request put there.
+# Pages are compressed per request, and only for the site's own requests
+# (coach.page_compression). None of these files holds a secret or anything a request put there.
 TEXT_TYPES = ("application/json", "application/manifest+json", "image/svg+xml")
 # A compressed body must save more than the two headers it adds (Content-Encoding, Vary).
 WORTH_COMPRESSING = 64

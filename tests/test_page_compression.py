@@ -58,8 +58,8 @@ async def test_a_page_keeps_its_security_headers_when_compressed(client):
 
 async def test_only_html_is_compressed_here(client):
     await signed_in_coach_with_a_group(client)
-    response, body = await raw_get(client, "/offline/session", BROWSER,
-                                   **{"sec-fetch-site": "same-origin", "accept": "application/json"})
+    own_json = {"sec-fetch-site": "same-origin", "accept": "application/json"}
+    response, body = await raw_get(client, "/offline/session", BROWSER, **own_json)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
     assert response.headers.get("content-encoding") is None
