@@ -26,6 +26,7 @@ from coach.audit.tables import AuditEvent
 from coach.auth.protection import CSRF_COOKIE, CSRF_HEADER, csrf_config
 from coach.auth.sessions import SESSION_COOKIE, create_session
 from coach.choices import AssessmentMode
+from coach.db import is_postgres
 from coach.groups.tables import CoachingGroup
 from coach.meetings.tables import Attendance, Meeting
 from coach.participants import routes as participant_routes
@@ -38,9 +39,6 @@ from tests.factories import make_group, make_participant, make_user
 START = dt.date(2025, 3, 10)  # a group month runs from the 10th to the 9th
 WHO5 = {"cheerful": 2, "calm": 3, "active": 1, "rested": 2, "interest": 3}
 
-
-def is_postgres() -> bool:
-    return Participant._meta.db.engine_type == "postgres"
 
 
 def with_mode(app, mode: str) -> None:
@@ -476,7 +474,7 @@ async def test_every_table_the_audit_log_names_takes_ids_that_never_go_back(tmp_
             "SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetchall())
     for name in AUDITED_TABLES:
         assert "AUTOINCREMENT" in definitions[name], name
-    if is_postgres():  # and on this run's PostgreSQL: each id comes from a sequence
+    if is_postgres(Participant):  # and on this run's PostgreSQL: each id comes from a sequence
         for name in AUDITED_TABLES:
             [row] = await Participant.raw(
                 "SELECT pg_get_serial_sequence({}, 'id') AS sequence", name)

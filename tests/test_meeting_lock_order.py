@@ -22,6 +22,7 @@ import time
 
 import pytest
 
+from coach.db import is_postgres
 from coach.forms import today
 from coach.meetings import services as meetings
 from coach.meetings.tables import Attendance, Meeting
@@ -37,9 +38,6 @@ POSTGRES_WAIT_SECONDS = 10
 
 ROLE: contextvars.ContextVar[str | None] = contextvars.ContextVar("role", default=None)
 
-
-def is_postgres() -> bool:
-    return Meeting._meta.db.engine_type == "postgres"
 
 
 def is_meeting_write(sql: str) -> bool:
@@ -74,7 +72,7 @@ class FirstWritesThenSecond:
         return self.first_pid in (rows[0]["pids"] or [])
 
     async def before(self, role: str, sql: str) -> None:
-        if role == self.second and is_postgres():
+        if role == self.second and is_postgres(Meeting):
             self.second_pid = await self._pid()
 
     async def after(self, role: str, sql: str) -> None:
@@ -82,7 +80,7 @@ class FirstWritesThenSecond:
         self.wrote[role].set()
         if role != self.first:
             return
-        if not is_postgres():
+        if not is_postgres(Meeting):
             try:
                 await asyncio.wait_for(self.wrote[self.second].wait(), SQLITE_WAIT_SECONDS)
             except TimeoutError:
@@ -178,7 +176,7 @@ async def race(w, interleave, first: str, second: str):
     assert not errors, f"{errors} (first writes: {plan.first_writes})"
     # Each got to its first write while the other held its own: the moment was forced.
     assert set(plan.first_writes) == {first, second}
-    if is_postgres():
+    if is_postgres(Meeting):
         assert plan.second_seen_waiting, plan.first_writes
     return meeting, version, results
 

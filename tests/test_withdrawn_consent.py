@@ -24,6 +24,7 @@ from coach.audit.tables import AuditEvent
 from coach.auth.protection import CSRF_COOKIE, CSRF_HEADER, csrf_config
 from coach.auth.sessions import SESSION_COOKIE, create_session
 from coach.choices import AssessmentMode
+from coach.db import is_postgres
 from coach.forms import today
 from coach.meetings import services as meetings
 from coach.meetings.tables import Attendance, Meeting
@@ -43,9 +44,6 @@ def no_redirects(client):
     """Let the tests see each 303 rather than the page it leads to."""
     client.follow_redirects = False
 
-
-def is_postgres() -> bool:
-    return Participant._meta.db.engine_type == "postgres"
 
 
 async def withdraw(person: Participant) -> None:
@@ -328,7 +326,7 @@ class HeldWithdrawal:
 
     async def __aenter__(self):
         engine = Participant._meta.db
-        if is_postgres():
+        if is_postgres(Participant):
             self.connection = await engine.get_new_connection()
             self.transaction = self.connection.transaction()
             await self.transaction.start()
@@ -344,7 +342,7 @@ class HeldWithdrawal:
         return self
 
     async def commit(self):
-        if is_postgres():
+        if is_postgres(Participant):
             await self.transaction.commit()
             await self.connection.close()
         else:
@@ -354,7 +352,7 @@ class HeldWithdrawal:
 
     async def __aexit__(self, *exc):
         if self.connection is not None:  # the test failed before committing
-            if is_postgres():
+            if is_postgres(Participant):
                 await self.transaction.rollback()
                 await self.connection.close()
             else:
@@ -384,7 +382,7 @@ async def test_a_save_waits_for_a_withdrawal_in_progress_and_is_refused(racer, k
         response = await asyncio.wait_for(saving, 30)
     # SQLite runs one write at a time, so there the request may wait before its form
     # check already, which then refuses it (422); either way with the reason.
-    expected = {409} if kind == "news" or is_postgres() else {409, 422}
+    expected = {409} if kind == "news" or is_postgres(Participant) else {409, 422}
     assert response.status_code in expected, response.text
     assert REFUSED in response.text
     assert await news_count(w.anna) == 1
