@@ -55,9 +55,10 @@ def migrate(database: Path, data_dir: Path) -> None:
 def fill_people(connection: sqlite3.Connection, participants: int) -> None:
     now = dt.datetime(2025, 1, 6, 12, tzinfo=dt.UTC).isoformat()
     end = START + dt.timedelta(weeks=52)
-    connection.execute("INSERT INTO coaching_group (id, name, starts_on, ends_on, "
+    # name_folded as coach.paging.fold() makes it, so that the group's search finds it.
+    connection.execute("INSERT INTO coaching_group (id, name, name_folded, starts_on, ends_on, "
                        "usual_duration_minutes, assessment_interval_weeks, created_at) "
-                       "VALUES (1, 'Bench', ?, ?, 90, 4, ?)", (START, end, now))
+                       "VALUES (1, 'Bench', 'bench', ?, ?, 90, 4, ?)", (START, end, now))
     people, history = [], []
     genders, education = ("female", "male"), ("basic", "upper_secondary", "tertiary")
     for n in range(1, participants + 1):
