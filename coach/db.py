@@ -326,9 +326,48 @@ def open_to_others(path: Path) -> list[Path]:
     return [item for item in candidates if item.exists() and item.stat().st_mode & 0o077]
 
 
-# One engine per SQLite file in a process, so that its connections are opened once
+# One engine per database in a process, so that its connections are opened once
 # (create_app is called again for every test, and by `coach` commands).
 _SQLITE_ENGINES: dict[str, ServerSQLiteEngine] = {}
+_POSTGRES_ENGINES: dict[str, LoopPostgresEngine] = {}
+
+
+class LoopPostgresEngine(PostgresEngine):
+    """Piccolo's PostgreSQL engine, whose connection pool belongs to the loop that opened it.
+
+    asyncpg's connections work only on the event loop that made them. A pool used from
+    another loop fails in obscure ways, so here each loop sees only its own pool: code on
+    a loop without one (a command's asyncio.run, a test's own loop) opens a connection per
+    statement, as Piccolo does with no pool at all. A server has one loop and one pool.
+    """
+
+    @property
+    def pool(self):
+        loop = _running_loop()
+        return None if loop is None else self._pools.get(loop)
+
+    @pool.setter
+    def pool(self, value) -> None:
+        loop = _running_loop()
+        if loop is None:
+            if value is not None:
+                raise RuntimeError("a connection pool is opened on an event loop")
+            return  # Piccolo's __init__ says there is no pool yet
+        if value is None:
+            self._pools.pop(loop, None)
+        else:
+            self._pools[loop] = value
+
+    @property
+    def _pools(self) -> weakref.WeakKeyDictionary:
+        return self.__dict__.setdefault("_pools", weakref.WeakKeyDictionary())
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def make_engine(config: DatabaseConfig) -> Engine:
@@ -342,12 +381,11 @@ def make_engine(config: DatabaseConfig) -> Engine:
             engine = _SQLITE_ENGINES[key] = ServerSQLiteEngine(path=str(config.path))
             engine.enable_wal()  # stored in the file: once per engine is enough
         return engine
-    return PostgresEngine(
-        config={
-            "host": config.host,
-            "port": config.port,
-            "user": config.user,
-            "password": config.password,
-            "database": config.database,
-        }
-    )
+    connection = {"host": config.host, "port": config.port, "user": config.user,
+                  "password": config.password, "database": config.database}
+    # The same engine for the same database: the pools it holds (one per event loop) are
+    # found again by the next app or command made in this process.
+    key = repr(sorted(connection.items()))
+    if key not in _POSTGRES_ENGINES:
+        _POSTGRES_ENGINES[key] = LoopPostgresEngine(config=connection)
+    return _POSTGRES_ENGINES[key]
