@@ -82,7 +82,13 @@ async def coach_session(base: str, number: int, start: Start, tally: Tally) -> N
     """Sign in, wait until every coach has, then log meetings until the time is up."""
     headers = {"X-Forwarded-For": f"10.{number // 250}.{number % 250}.1",
                "Accept-Language": "fi"}
-    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=120) as client:
+    # A kept-alive connection is given up after 2 s idle, before uvicorn closes it (after 5 s):
+    # with httpx's own 5 s, a coach that waited for the start could send on a connection
+    # the server was closing at that moment ("Server disconnected without sending a
+    # response"), which is the client's race, not a lost request.
+    limits = httpx.Limits(keepalive_expiry=2)
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=120,
+                                 limits=limits) as client:
         await client.get("/login")
         token = client.cookies.get("csrftoken")
         response = await client.post("/login", data={
