@@ -50,7 +50,7 @@ def wanted_coding(scope: Scope) -> str:
             accept = value
     if site not in OWN_REQUESTS or not accept:
         return "identity"
-    return accepted_coding(accept.decode("latin-1"), {"br": b"", "gzip": b""})
+    return accepted_coding(accept.decode("latin-1"))  # a page can be sent in any of them
 
 
 def page_compression_middleware(app: ASGIApp) -> ASGIApp:

@@ -7,6 +7,7 @@ import hashlib
 import json
 import mimetypes
 import stat
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path, PurePath
@@ -73,8 +74,11 @@ def encode(data: bytes, media_type: str) -> Encoded:
     return Encoded(media_type, content_version(data), bodies)
 
 
-def accepted_coding(accept_encoding: str, offered: dict[str, bytes]) -> str:
-    """Return the coding to send: the browser's most wanted of those offered, else identity."""
+def accepted_coding(accept_encoding: str, offered: Collection[str] = CODINGS) -> str:
+    """Return the coding to send: the browser's most wanted of those offered, else identity.
+
+    offered: the codings there is a body in (a file's encoded bodies), by default all.
+    """
     weights: dict[str, float] = {}
     for part in accept_encoding.lower().split(","):
         name, *params = (piece.strip() for piece in part.split(";"))
