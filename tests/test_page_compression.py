@@ -90,18 +90,38 @@ async def run(scope_headers, messages):
 
 
 OWN = [(b"sec-fetch-site", b"same-origin"), (b"accept-encoding", b"br")]
-HTML_START = {"type": "http.response.start", "status": 200,
-              "headers": [(b"content-type", b"text/html; charset=utf-8")]}
+def html_start() -> dict:
+    """A fresh start message: the middleware edits the headers of one it compresses."""
+    return {"type": "http.response.start", "status": 200,
+            "headers": [(b"content-type", b"text/html; charset=utf-8")]}
 
 
 async def test_a_streamed_page_is_sent_as_it_comes():
     chunks = [{"type": "http.response.body", "body": b"<p>" * 500, "more_body": True},
               {"type": "http.response.body", "body": b"</p>", "more_body": False}]
-    sent = await run(OWN, [HTML_START, *chunks])
-    assert sent == [HTML_START, *chunks]
+    sent = await run(OWN, [html_start(), *chunks])
+    assert sent == [html_start(), *chunks]
 
 
 async def test_a_tiny_page_is_not_worth_compressing():
     body = {"type": "http.response.body", "body": b"<p>hi</p>", "more_body": False}
-    sent = await run(OWN, [HTML_START, body])
-    assert sent == [HTML_START, body]
+    sent = await run(OWN, [html_start(), body])
+    assert sent == [html_start(), body]
+
+
+async def test_a_body_over_the_held_limit_is_sent_as_it_is(monkeypatch):
+    monkeypatch.setattr("coach.page_compression.MAX_HELD", 1000)  # 1,200 bytes over, 900 under
+    body = {"type": "http.response.body", "body": b"<p>" * 400, "more_body": False}  # 1,200
+    sent = await run(OWN, [html_start(), body])
+    assert sent == [html_start(), body]
+    small = {"type": "http.response.body", "body": b"<p>" * 300, "more_body": False}  # 900
+    [start, packed] = await run(OWN, [html_start(), small])
+    assert (b"content-encoding", b"br") in start["headers"]
+    assert len(packed["body"]) < 100
+
+
+async def test_an_unknown_sec_fetch_site_gets_the_page_as_it_is():
+    body = {"type": "http.response.body", "body": b"<p>" * 300, "more_body": False}
+    for site in (b"cross-site", b"SAME-ORIGIN", b"", b"same-origin, none"):
+        headers = [(b"sec-fetch-site", site), (b"accept-encoding", b"br")]
+        assert await run(headers, [html_start(), body]) == [html_start(), body]
